@@ -1,0 +1,1 @@
+"""The core: one concept per module (tensor, autograd, layers, losses, optimizers, ...)."""

@@ -1,0 +1,57 @@
+"""Activation modules: ReLU, GELU (tanh or exact form), Sigmoid, Tanh, Softmax."""
+
+from __future__ import annotations
+
+from . import functions as F
+from .layers import Module
+from .tensor import Tensor
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class ReLU(Module):
+    """max(0, x)."""
+
+    def forward(self, x):
+        return F.relu(_tensor(x))
+
+
+class GELU(Module):
+    """x * Phi(x). `approximate="tanh"` (default, GPT-2's form) or `"none"` (exact, with erf)."""
+
+    def __init__(self, approximate: str = "tanh"):
+        super().__init__()
+        if approximate not in ("tanh", "none"):
+            raise ValueError(f"GELU: approximate must be 'tanh' or 'none', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(_tensor(x), self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x), computed without overflow."""
+
+    def forward(self, x):
+        return F.sigmoid(_tensor(x))
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(_tensor(x))
+
+
+class Softmax(Module):
+    """Softmax along `dim` (default the last axis)."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x, dim: int | None = None):
+        return F.softmax(_tensor(x), self.dim if dim is None else dim)

@@ -1,0 +1,219 @@
+"""The functional API: one plain function per op, each applying its `Function`.
+
+Tensor methods and operators call these; so do layers. Inputs that are not Tensors
+(scalars, ndarrays) are wrapped as constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import elementwise as _ew
+from . import matmul as _mm
+from . import nn as _nn
+from . import reduce as _red
+from . import select as _sel
+from . import shape as _shp
+from .attention import ScaledDotProductAttention, causal_allowed
+from .nn import log_softmax_array, softmax_array
+
+
+def as_tensor(x, like: Tensor | None = None) -> Tensor:
+    """`x` as a Tensor; a float scalar/array takes `like`'s float dtype so float32 stays float32."""
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if like is not None and like.dtype.kind == "f" and arr.dtype.kind in "fiub":
+        arr = arr.astype(like.dtype)
+    elif arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    return Tensor._from_op(arr, False)
+
+
+# ----- arithmetic ----------------------------------------------------------------------------------
+def add(a, b):
+    return _ew.Add.apply(a, b)
+
+
+def sub(a, b):
+    return _ew.Sub.apply(a, b)
+
+
+def mul(a, b):
+    return _ew.Mul.apply(a, b)
+
+
+def div(a, b):
+    return _ew.Div.apply(a, b)
+
+
+def neg(a):
+    return _ew.Neg.apply(a)
+
+
+def power(a, exponent: float):
+    return _ew.Power.apply(a, exponent=exponent)
+
+
+def pow_tensor(a, b):
+    return _ew.PowTensor.apply(a, b)
+
+
+def matmul(a, b):
+    return _mm.MatMul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight + bias with weight (in, out), fused into one op."""
+    if bias is None:
+        return _mm.Linear.apply(x, weight)
+    return _mm.Linear.apply(x, weight, bias)
+
+
+# ----- pointwise -----------------------------------------------------------------------------------
+def exp(a):
+    return _ew.Exp.apply(a)
+
+
+def log(a):
+    return _ew.Log.apply(a)
+
+
+def sqrt(a):
+    return _ew.Sqrt.apply(a)
+
+
+def abs(a):  # noqa: A001 - mirrors numpy/torch naming
+    return _ew.Abs.apply(a)
+
+
+def tanh(a):
+    return _ew.Tanh.apply(a)
+
+
+def sigmoid(a):
+    return _ew.Sigmoid.apply(a)
+
+
+def relu(a):
+    return _ew.ReLU.apply(a)
+
+
+def gelu(a, approximate: str = "tanh"):
+    return _ew.GELU.apply(a, approximate=approximate)
+
+
+def clip(a, min_value=None, max_value=None):
+    return _ew.Clip.apply(a, lo=min_value, hi=max_value)
+
+
+def cast(a, dtype):
+    return _ew.Cast.apply(a, dtype=np.dtype(dtype))
+
+
+# ----- shape ---------------------------------------------------------------------------------------
+def reshape(a, shape):
+    return _shp.Reshape.apply(a, shape=tuple(shape))
+
+
+def transpose(a, dim0: int = -2, dim1: int = -1):
+    return _shp.Transpose.apply(a, dim0=dim0, dim1=dim1)
+
+
+def permute(a, dims):
+    return _shp.Permute.apply(a, dims=tuple(dims))
+
+
+def _plain_index(index):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def getitem(a, index):
+    return _shp.GetItem.apply(a, index=_plain_index(index))
+
+
+def concatenate(tensors, axis: int = 0):
+    tensors = [as_tensor(t) for t in tensors]
+    return _shp.Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis: int = 0):
+    tensors = [as_tensor(t) for t in tensors]
+    return _shp.Stack.apply(*tensors, axis=axis)
+
+
+# ----- reductions ----------------------------------------------------------------------------------
+def sum(a, axis=None, keepdims: bool = False):  # noqa: A001
+    return _red.Sum.apply(a, axis=axis, keepdims=keepdims)
+
+
+def mean(a, axis=None, keepdims: bool = False):
+    return _red.Mean.apply(a, axis=axis, keepdims=keepdims)
+
+
+def max(a, axis=None, keepdims: bool = False):  # noqa: A001
+    return _red.Max.apply(a, axis=axis, keepdims=keepdims)
+
+
+def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
+    return _red.Var.apply(a, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+# ----- selection -----------------------------------------------------------------------------------
+def where(condition, a, b):
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    return _sel.Where.apply(as_tensor(a, like), as_tensor(b, like), condition=cond.astype(bool))
+
+
+def masked_fill(a, mask, value: float):
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    return _sel.MaskedFill.apply(a, mask=m.astype(bool), value=value)
+
+
+# ----- neural-network ops --------------------------------------------------------------------------
+def softmax(a, dim: int = -1):
+    return _nn.Softmax.apply(a, dim=dim)
+
+
+def log_softmax(a, dim: int = -1):
+    return _nn.LogSoftmax.apply(a, dim=dim)
+
+
+def layer_norm(x, gamma, beta, eps: float = 1e-5):
+    return _nn.LayerNorm.apply(x, gamma, beta, eps=eps)
+
+
+def cross_entropy(logits, targets: np.ndarray, ignore_index=None, reduction: str = "mean"):
+    """logits (N, C) Tensor, targets (N,) integer ndarray already validated by the caller."""
+    return _nn.CrossEntropy.apply(logits, targets=targets, ignore_index=ignore_index, reduction=reduction)
+
+
+def embedding(weight, ids: np.ndarray):
+    """Rows of `weight` (V, D) for integer `ids` of any shape -> (*ids.shape, D)."""
+    return _nn.Embedding.apply(weight, ids=ids)
+
+
+def dropout(x, p: float, rng: np.random.Generator):
+    return _nn.Dropout.apply(x, p=p, rng=rng)
+
+
+def scaled_dot_product_attention_fused(q, k, v, allowed=None):
+    """Fused attention on Tensors; `allowed` is a bool ndarray (True = may attend) or None."""
+    return ScaledDotProductAttention.apply(q, k, v, allowed=allowed)
+
+
+__all__ = [
+    "as_tensor", "add", "sub", "mul", "div", "neg", "power", "pow_tensor", "matmul", "linear",
+    "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "gelu", "clip", "cast",
+    "reshape", "transpose", "permute", "getitem", "concatenate", "stack",
+    "sum", "mean", "max", "var", "where", "masked_fill",
+    "softmax", "log_softmax", "layer_norm", "cross_entropy", "embedding", "dropout",
+    "scaled_dot_product_attention_fused", "causal_allowed", "softmax_array", "log_softmax_array",
+]

@@ -1,0 +1,82 @@
+"""Reductions over axes: sum, mean, max and variance, with `axis` and `keepdims` like numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def _normalize_axes(axis, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"reduction: axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(a % max(ndim, 1) for a in axes))
+
+
+def _expand(grad: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
+    """Put the reduced axes back (as size 1) so `grad` broadcasts against the input shape."""
+    if not keepdims:
+        grad = np.expand_dims(grad, axes) if axes else grad
+    return grad
+
+
+class Sum(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape = a.shape
+        self.axes = _normalize_axes(axis, a.ndim)
+        self.keepdims = keepdims
+        return np.sum(a, axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        return np.broadcast_to(_expand(grad, self.axes, self.keepdims, self.shape), self.shape)
+
+
+class Mean(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape = a.shape
+        self.axes = _normalize_axes(axis, a.ndim)
+        self.keepdims = keepdims
+        self.count = int(np.prod([a.shape[i] for i in self.axes])) if a.ndim else 1
+        return np.mean(a, axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        g = _expand(grad, self.axes, self.keepdims, self.shape) / self.count
+        return np.broadcast_to(g, self.shape)
+
+
+class Max(Function):
+    """Maximum over axes; ties share the gradient equally (like torch.amax)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.axes = _normalize_axes(axis, a.ndim)
+        self.keepdims = keepdims
+        out = np.max(a, axis=self.axes, keepdims=True)
+        self.a, self.out_kept = a, out
+        return out if keepdims else np.squeeze(out, axis=self.axes)
+
+    def backward(self, grad):
+        winners = self.a == self.out_kept
+        share = winners / winners.sum(axis=self.axes, keepdims=True)
+        return _expand(grad, self.axes, self.keepdims, self.a.shape) * share
+
+
+class Var(Function):
+    """Variance with `ddof` (0: population, as LayerNorm uses; 1: unbiased, torch's default)."""
+
+    def forward(self, a, axis=None, keepdims=False, ddof=0):
+        self.axes = _normalize_axes(axis, a.ndim)
+        self.keepdims = keepdims
+        count = int(np.prod([a.shape[i] for i in self.axes])) if a.ndim else 1
+        if count - ddof <= 0:
+            raise ValueError(f"var: {count} values are too few for ddof={ddof}")
+        self.centered = a - a.mean(axis=self.axes, keepdims=True)
+        self.denominator = count - ddof
+        return np.sum(self.centered**2, axis=self.axes, keepdims=keepdims) / self.denominator
+
+    def backward(self, grad):
+        g = _expand(grad, self.axes, self.keepdims, self.centered.shape)
+        return g * (2.0 / self.denominator) * self.centered

@@ -1,0 +1,209 @@
+"""Optimizers: SGD (momentum, weight decay), Adam, and AdamW (decoupled weight decay).
+
+For speed the parameters are re-seated as views into one flat buffer, so a step is a handful
+of vectorised numpy calls over all weights at once instead of a Python loop per parameter.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .tensor import Tensor
+
+
+class FlatParameters:
+    """Keeps every parameter's `.data` as a view into one contiguous buffer (same dtype only)."""
+
+    def __init__(self, params: list):
+        self.params = params
+        self.sizes = [p.data.size for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.flat = None
+        self.grad = None
+        if len({p.data.dtype for p in params}) == 1:
+            self._seat()
+
+    def _seat(self) -> None:
+        self.flat = np.concatenate([p.data.ravel() for p in self.params])
+        self.grad = np.empty_like(self.flat)
+        for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:]):
+            p.data = self.flat[lo:hi].reshape(p.data.shape)
+
+    def ready(self) -> bool:
+        """True when the fast path applies: all views intact (a user may have replaced `.data`)."""
+        if self.flat is None:
+            return False
+        if any(p.data.base is not self.flat for p in self.params):
+            if len({p.data.dtype for p in self.params}) != 1:
+                self.flat = None
+                return False
+            self._seat()
+        return True
+
+    def gather_grads(self) -> np.ndarray:
+        np.concatenate([p.grad.ravel() for p in self.params], out=self.grad)
+        return self.grad
+
+    def slices(self, flat: np.ndarray) -> list:
+        """Per-parameter views of a flat state array."""
+        return [flat[lo:hi].reshape(p.shape) for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:])]
+
+
+class Optimizer:
+    """Base class: holds the parameters, the step count and per-parameter state arrays."""
+
+    state_names: tuple = ()
+
+    def __init__(self, params, lr: float):
+        params = list(params.parameters() if hasattr(params, "parameters") else params)
+        unique = list({id(p): p for p in params}.values())
+        if not unique:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        for p in unique:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__}: every parameter must be a Tensor with requires_grad=True")
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}: learning rate must be positive, got {lr}")
+        self.params = unique
+        self.lr = float(lr)
+        self.step_count = 0
+        self._flat = FlatParameters(unique)
+        dtype = unique[0].data.dtype
+        total = int(sum(p.data.size for p in unique))
+        self._state = {name: np.zeros(total, dtype=dtype) for name in self.state_names}
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def _check_grads(self) -> list:
+        """Indices of the parameters that have a gradient; a mis-shaped gradient is an error."""
+        present = []
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            if np.shape(p.grad) != p.shape:
+                raise ValueError(f"{type(self).__name__}.step: parameter {i} has grad of shape {np.shape(p.grad)}, expected {p.shape}")
+            present.append(i)
+        return present
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient (parameters without one are left alone)."""
+        present = self._check_grads()
+        if not present:
+            return
+        self.step_count += 1
+        if len(present) == len(self.params) and self._flat.ready():
+            self._update(self._flat.flat, self._flat.gather_grads(), self._state)
+            return
+        offsets = self._flat.offsets
+        for i in present:
+            p = self.params[i]
+            lo, hi = offsets[i], offsets[i + 1]
+            state = {k: v[lo:hi].reshape(p.shape) for k, v in self._state.items()}
+            grad = np.asarray(p.grad, dtype=p.data.dtype)
+            self._update(p.data, grad, state)
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ----- state -------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Step count, hyper-parameters and per-parameter state arrays (copies)."""
+        return {
+            "step": self.step_count,
+            "hyperparameters": self.hyperparameters(),
+            "state": {k: [a.copy() for a in self._flat.slices(v)] for k, v in self._state.items()},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what `state_dict()` returned; shapes are checked before anything changes."""
+        name = type(self).__name__
+        arrays = state.get("state", {})
+        if set(arrays) != set(self._state):
+            raise ValueError(f"{name}.load_state_dict: state keys {sorted(arrays)}, expected {sorted(self._state)}")
+        for key, values in arrays.items():
+            if len(values) != len(self.params):
+                raise ValueError(f"{name}.load_state_dict: '{key}' has {len(values)} arrays for {len(self.params)} parameters")
+            for i, (value, p) in enumerate(zip(values, self.params)):
+                if np.shape(value) != p.shape:
+                    raise ValueError(f"{name}.load_state_dict: '{key}' {i} has shape {np.shape(value)}, expected {p.shape}")
+        for key, values in arrays.items():
+            for view, value in zip(self._flat.slices(self._state[key]), values):
+                view[...] = value
+        self.step_count = int(state["step"])
+        for key, value in state.get("hyperparameters", {}).items():
+            setattr(self, key, tuple(value) if isinstance(value, list) else value)
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr}
+
+
+class SGD(Optimizer):
+    """p -= lr * v, with v = momentum * v + (g + weight_decay * p) (PyTorch's convention)."""
+
+    state_names = ("momentum_buffer",)
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0")
+        self.momentum, self.weight_decay, self.nesterov = float(momentum), float(weight_decay), bool(nesterov)
+
+    def _update(self, data, grad, state):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * data
+        if self.momentum:
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
+            buf += grad
+            grad = grad + self.momentum * buf if self.nesterov else buf
+        data -= self.lr * grad
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam with bias correction; `weight_decay` adds an L2 term to the gradient (as torch.optim.Adam)."""
+
+    state_names = ("exp_avg", "exp_avg_sq")
+    decoupled = False
+
+    def __init__(self, params, lr: float = 0.001, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        self.betas, self.eps, self.weight_decay = (float(betas[0]), float(betas[1])), float(eps), float(weight_decay)
+
+    def _update(self, data, grad, state):
+        beta1, beta2 = self.betas
+        if self.weight_decay:
+            if self.decoupled:
+                data *= 1 - self.lr * self.weight_decay
+            else:
+                grad = grad + self.weight_decay * data
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * (grad * grad)
+        t = self.step_count
+        denom = np.sqrt(v)
+        denom *= 1.0 / math.sqrt(1 - beta2**t)
+        denom += self.eps
+        data -= (self.lr / (1 - beta1**t)) * (m / denom)
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 0.001, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01):
+        super().__init__(params, lr, betas, eps, weight_decay)

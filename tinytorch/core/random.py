@@ -1,0 +1,36 @@
+"""The package's one source of randomness, so `manual_seed(s)` makes every run repeatable.
+
+Initialisation, dropout, shuffling and sampling all draw from `get_rng()`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed tinytorch's generator (initialisation, dropout, shuffling, sampling)."""
+    global _rng
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    _rng = np.random.default_rng(int(seed))
+    return _rng
+
+
+def get_rng() -> np.random.Generator:
+    """The generator every random draw in tinytorch uses."""
+    return _rng
+
+
+def get_rng_state() -> dict:
+    """A JSON-serialisable snapshot of the generator, for checkpoints."""
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a snapshot taken by `get_rng_state()`."""
+    if not isinstance(state, dict) or state.get("bit_generator") != _rng.bit_generator.state["bit_generator"]:
+        raise ValueError(f"set_rng_state: not a {_rng.bit_generator.state['bit_generator']} state: {state!r:.80}")
+    _rng.bit_generator.state = state
