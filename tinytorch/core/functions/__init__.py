@@ -15,7 +15,7 @@ from . import nn as _nn
 from . import reduce as _red
 from . import select as _sel
 from . import shape as _shp
-from .attention import ScaledDotProductAttention, causal_allowed
+from .attention import ScaledDotProductAttention, SelfAttentionHeads, causal_allowed
 from .nn import log_softmax_array, softmax_array
 
 
@@ -209,11 +209,16 @@ def scaled_dot_product_attention_fused(q, k, v, allowed=None):
     return ScaledDotProductAttention.apply(q, k, v, allowed=allowed)
 
 
+def self_attention_heads(x, wq, bq, wk, bk, wv, bv, num_heads: int, allowed=None):
+    """Fused multi-head self-attention before the output projection: (B, T, C) -> (B, T, C)."""
+    return SelfAttentionHeads.apply(x, wq, bq, wk, bk, wv, bv, num_heads=num_heads, allowed=allowed)
+
+
 __all__ = [
     "as_tensor", "add", "sub", "mul", "div", "neg", "power", "pow_tensor", "matmul", "linear",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "gelu", "clip", "cast",
     "reshape", "transpose", "permute", "getitem", "concatenate", "stack",
     "sum", "mean", "max", "var", "where", "masked_fill",
     "softmax", "log_softmax", "layer_norm", "cross_entropy", "embedding", "dropout",
-    "scaled_dot_product_attention_fused", "causal_allowed", "softmax_array", "log_softmax_array",
+    "scaled_dot_product_attention_fused", "self_attention_heads", "causal_allowed", "softmax_array", "log_softmax_array",
 ]

@@ -1,0 +1,117 @@
+"""Attention: the scaled dot-product function and multi-head self-attention.
+
+Mask convention everywhere: 1/True means "may attend", 0/False means "blocked".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functions as F
+from .functions.attention import attend, causal_allowed, merge_heads, split_heads
+from .layers import Linear, Module
+from .tensor import Tensor
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def mask_to_allowed(mask, scores_shape: tuple, where: str) -> np.ndarray:
+    """A user mask (1 = may attend) as a bool array that broadcasts to `scores_shape` (..., Tq, Tk)."""
+    arr = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    allowed = arr != 0
+    try:
+        np.broadcast_shapes(allowed.shape, scores_shape)
+    except ValueError:
+        raise ValueError(
+            f"{where}: mask of shape {allowed.shape} does not broadcast to attention scores {scores_shape}"
+        ) from None
+    return allowed
+
+
+def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
+    """softmax(Q K^T / sqrt(d)) V over any leading dims -> (output, weights).
+
+    Q (..., Tq, d), K (..., Tk, d), V (..., Tk, dv). `mask` (1 = may attend) broadcasts to
+    (..., Tq, Tk); `causal=True` also blocks keys after each query. The returned weights are
+    for inspection and carry no gradient.
+    """
+    Q, K, V = _tensor(Q), _tensor(K), _tensor(V)
+    if Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
+        raise ValueError(
+            f"scaled_dot_product_attention: incompatible shapes Q {Q.shape}, K {K.shape}, V {V.shape}"
+        )
+    scores_shape = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2]) + (Q.shape[-2], K.shape[-2])
+    allowed = None if mask is None else mask_to_allowed(mask, scores_shape, "scaled_dot_product_attention")
+    if causal:
+        tri = causal_allowed(Q.shape[-2], K.shape[-2])
+        allowed = tri if allowed is None else allowed & tri
+    out = F.scaled_dot_product_attention_fused(Q, K, V, allowed=allowed)
+    weights = out._ctx.weights if out._ctx is not None else attend(Q.data, K.data, V.data, allowed, 1 / np.sqrt(Q.shape[-1]))[1]
+    return out, Tensor(weights)
+
+
+class MultiHeadAttention(Module):
+    """Self-attention with `num_heads` heads, all batched in one fused op (no per-head loop)."""
+
+    def __init__(self, embed_dim: int, num_heads: int):
+        super().__init__()
+        if embed_dim % num_heads != 0:
+            raise ValueError(f"MultiHeadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+        self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
+        self.head_dim = embed_dim // num_heads
+        self.q_proj = Linear(embed_dim, embed_dim)
+        self.k_proj = Linear(embed_dim, embed_dim)
+        self.v_proj = Linear(embed_dim, embed_dim)
+        self.out_proj = Linear(embed_dim, embed_dim)
+
+    def _allowed(self, x_shape: tuple, mask, causal: bool) -> np.ndarray | None:
+        b, t, _ = x_shape
+        allowed = None
+        if mask is not None:
+            arr = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+            if arr.ndim == 3:  # (B, T, T): the same mask for every head
+                arr = arr[:, None]
+            allowed = mask_to_allowed(arr, (b, self.num_heads, t, t), "MultiHeadAttention")
+        if causal:
+            tri = causal_allowed(t, t)
+            allowed = tri if allowed is None else allowed & tri
+        return allowed
+
+    def forward(self, x, mask=None, causal: bool = False, kv_cache=None) -> Tensor:
+        """x (B, T, C) -> (B, T, C). With `kv_cache` (a KVCache layer slot), attends over past keys too."""
+        x = _tensor(x)
+        if x.ndim != 3 or x.shape[-1] != self.embed_dim:
+            raise ValueError(f"MultiHeadAttention: expected input (batch, seq_len, {self.embed_dim}), got {x.shape}")
+        if kv_cache is not None:
+            return self._forward_cached(x, kv_cache)
+        allowed = self._allowed(x.shape, mask, causal)
+        merged = F.self_attention_heads(
+            x, self.q_proj.weight, self.q_proj.bias, self.k_proj.weight, self.k_proj.bias,
+            self.v_proj.weight, self.v_proj.bias, num_heads=self.num_heads, allowed=allowed,
+        )  # (B, T, C)
+        return self.out_proj(merged)
+
+    def _project_heads(self, x: np.ndarray, proj: Linear) -> np.ndarray:
+        return split_heads(x @ proj.weight.data + proj.bias.data, self.num_heads)  # (B, H, T, hd)
+
+    def _forward_cached(self, x: Tensor, layer_cache) -> Tensor:
+        """Inference step: the new tokens' queries attend to cached keys/values plus their own (causal)."""
+        q = self._project_heads(x.data, self.q_proj)
+        k_all, v_all = layer_cache.append(self._project_heads(x.data, self.k_proj), self._project_heads(x.data, self.v_proj))
+        allowed = causal_allowed(q.shape[2], k_all.shape[2])
+        out, _ = attend(q, k_all, v_all, allowed, 1.0 / np.sqrt(self.head_dim))
+        merged = merge_heads(out)  # (B, T, C)
+        return Tensor(merged @ self.out_proj.weight.data + self.out_proj.bias.data)
+
+    def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
+        """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""
+        x = _tensor(x)
+        q = self._project_heads(x.data, self.q_proj)
+        k = self._project_heads(x.data, self.k_proj)
+        v = self._project_heads(x.data, self.v_proj)
+        return attend(q, k, v, self._allowed(x.shape, mask, causal), 1.0 / np.sqrt(self.head_dim))[1]
+
+    def extra_repr(self) -> str:
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"

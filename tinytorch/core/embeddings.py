@@ -1,0 +1,122 @@
+"""Embeddings: token lookup tables and positional encodings (learned or sinusoidal)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import functions as F
+from .layers import Module, Parameter
+from .random import get_rng
+from .tensor import Tensor
+
+
+def validate_ids(ids, vocab_size: int, where: str) -> np.ndarray:
+    """Token ids as an int64 array; whole-number floats are accepted (TinyTorch stores floats).
+
+    Raises ValueError naming the first bad id: a fraction, a NaN, or one outside [0, vocab_size).
+    """
+    arr = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.floor(arr))
+        if bad.any():
+            raise ValueError(f"{where}: token id {arr[bad].flat[0]} is not a whole number")
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
+        raise TypeError(f"{where}: token ids must be integers, got dtype {arr.dtype}")
+    if arr.size:
+        low, high = arr.min(), arr.max()
+        if low < 0 or high >= vocab_size:
+            bad_id = low if low < 0 else high
+            raise ValueError(f"{where}: token id {bad_id} is outside the vocabulary [0, {vocab_size})")
+    return arr
+
+
+class Embedding(Module):
+    """A (vocab_size, embed_dim) table; ids of any shape -> (*ids.shape, embed_dim)."""
+
+    def __init__(self, vocab_size: int, embed_dim: int):
+        super().__init__()
+        if vocab_size < 1 or embed_dim < 1:
+            raise ValueError(f"Embedding: vocab_size ({vocab_size}) and embed_dim ({embed_dim}) must be positive")
+        self.vocab_size, self.embed_dim = int(vocab_size), int(embed_dim)
+        self.weight = Parameter(get_rng().standard_normal((vocab_size, embed_dim)).astype(np.float32))
+
+    def forward(self, ids) -> Tensor:
+        return F.embedding(self.weight, validate_ids(ids, self.vocab_size, "Embedding"))
+
+    def extra_repr(self) -> str:
+        return f"{self.vocab_size}, {self.embed_dim}"
+
+
+def sinusoidal_table(max_seq_len: int, embed_dim: int) -> np.ndarray:
+    """The fixed sin/cos position table of "Attention Is All You Need": (max_seq_len, embed_dim)."""
+    positions = np.arange(max_seq_len)[:, None]  # (T, 1)
+    rates = np.exp(-math.log(10000.0) * np.arange(0, embed_dim, 2) / embed_dim)  # (ceil(D/2),)
+    table = np.zeros((max_seq_len, embed_dim))
+    table[:, 0::2] = np.sin(positions * rates)
+    table[:, 1::2] = np.cos(positions * rates[: embed_dim // 2])
+    return table.astype(np.float32)
+
+
+def _check_length(x: Tensor, max_seq_len: int, where: str) -> int:
+    if x.ndim < 2:
+        raise ValueError(f"{where}: expected input of shape (..., seq_len, embed_dim), got {x.shape}")
+    seq_len = x.shape[-2]
+    if seq_len > max_seq_len:
+        raise ValueError(f"{where}: sequence length {seq_len} exceeds max_seq_len {max_seq_len}")
+    return seq_len
+
+
+class PositionalEncoding(Module):
+    """Learned positions: adds `position_embeddings[:T]` to a (B, T, D) input."""
+
+    def __init__(self, max_seq_len: int, embed_dim: int):
+        super().__init__()
+        self.max_seq_len, self.embed_dim = int(max_seq_len), int(embed_dim)
+        self.position_embeddings = Parameter((0.02 * get_rng().standard_normal((max_seq_len, embed_dim))).astype(np.float32))
+
+    def forward(self, x: Tensor) -> Tensor:
+        seq_len = _check_length(x, self.max_seq_len, "PositionalEncoding")
+        return x + self.position_embeddings[:seq_len]
+
+
+class SinusoidalPositionalEncoding(Module):
+    """Fixed sin/cos positions (no parameters): adds table[:T] to a (B, T, D) input."""
+
+    def __init__(self, max_seq_len: int, embed_dim: int):
+        super().__init__()
+        self.max_seq_len, self.embed_dim = int(max_seq_len), int(embed_dim)
+        self.table = sinusoidal_table(max_seq_len, embed_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        seq_len = _check_length(x, self.max_seq_len, "SinusoidalPositionalEncoding")
+        return x + self.table[:seq_len].astype(x.dtype, copy=False)
+
+
+class EmbeddingLayer(Module):
+    """Token embedding plus positional encoding in one module: ids (B, T) -> (B, T, D)."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, max_seq_len: int = 512,
+                 pos_encoding: str | None = "learned", scale_embeddings: bool = False):
+        super().__init__()
+        self.token_embedding = Embedding(vocab_size, embed_dim)
+        if pos_encoding == "learned":
+            self.pos_encoding = PositionalEncoding(max_seq_len, embed_dim)
+        elif pos_encoding == "sinusoidal":
+            self.pos_encoding = SinusoidalPositionalEncoding(max_seq_len, embed_dim)
+        elif pos_encoding is None:
+            self.pos_encoding = None
+        else:
+            raise ValueError(f"EmbeddingLayer: pos_encoding must be 'learned', 'sinusoidal' or None, got {pos_encoding!r}")
+        self.scale = math.sqrt(embed_dim) if scale_embeddings else None
+        self.max_seq_len = int(max_seq_len)
+
+    def forward(self, ids) -> Tensor:
+        x = self.token_embedding(ids)
+        if self.scale is not None:
+            x = x * self.scale
+        if self.pos_encoding is not None:
+            x = self.pos_encoding(x)
+        return x

@@ -1,0 +1,135 @@
+"""The transformer: LayerNorm, MLP, the pre-norm TransformerBlock, and a GPT language model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import functions as F
+from .attention import MultiHeadAttention
+from .embeddings import Embedding, validate_ids
+from .layers import Dropout, Linear, Module, ModuleList, Parameter
+from .activations import GELU
+from .random import get_rng
+from .tensor import Tensor
+
+
+def create_causal_mask(seq_len: int) -> Tensor:
+    """(1, T, T) mask with 1 where query i may attend to key j (j <= i), 0 elsewhere."""
+    return Tensor(np.tril(np.ones((seq_len, seq_len), dtype=np.float32))[None])
+
+
+class LayerNorm(Module):
+    """Normalise the last axis to zero mean, unit variance, then scale by gamma and shift by beta."""
+
+    def __init__(self, normalized_shape: int, eps: float = 1e-5):
+        super().__init__()
+        size = normalized_shape if isinstance(normalized_shape, int) else int(np.prod(normalized_shape))
+        self.normalized_shape, self.eps = size, float(eps)
+        self.gamma = Parameter(np.ones(size, dtype=np.float32))
+        self.beta = Parameter(np.zeros(size, dtype=np.float32))
+
+    def forward(self, x) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.shape[-1] != self.normalized_shape:
+            raise ValueError(f"LayerNorm: last dimension {x.shape[-1]} does not match normalized_shape {self.normalized_shape}")
+        return F.layer_norm(x, self.gamma, self.beta, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class MLP(Module):
+    """The position-wise feed-forward network: linear1 -> GELU -> linear2."""
+
+    def __init__(self, embed_dim: int, hidden_dim: int | None = None, dropout: float = 0.0):
+        super().__init__()
+        hidden_dim = 4 * embed_dim if hidden_dim is None else hidden_dim
+        self.linear1 = Linear(embed_dim, hidden_dim)
+        self.gelu = GELU()
+        self.linear2 = Linear(hidden_dim, embed_dim)
+
+    def forward(self, x) -> Tensor:
+        return self.linear2(self.gelu(self.linear1(x)))
+
+
+class TransformerBlock(Module):
+    """Pre-norm block: x + attention(ln1(x)), then + mlp(ln2(.)); dropout on each branch."""
+
+    def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, dropout: float = 0.0):
+        super().__init__()
+        self.ln1 = LayerNorm(embed_dim)
+        self.attention = MultiHeadAttention(embed_dim, num_heads)
+        self.ln2 = LayerNorm(embed_dim)
+        self.mlp = MLP(embed_dim, int(mlp_ratio * embed_dim))
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x, mask=None, causal: bool = False, kv_cache=None) -> Tensor:
+        x = x + self.dropout(self.attention(self.ln1(x), mask=mask, causal=causal, kv_cache=kv_cache))
+        return x + self.dropout(self.mlp(self.ln2(x)))
+
+
+class GPT(Module):
+    """A decoder-only transformer language model: ids (B, T) -> next-token logits (B, T, V).
+
+    Always causal. Parameters: token and position embeddings, L blocks of 16, ln_f and an
+    untied lm_head (2 + 16 L + 3 in all).
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int, num_layers: int, num_heads: int,
+                 max_seq_len: int = 1024, dropout: float = 0.0, mlp_ratio: int = 4):
+        super().__init__()
+        if embed_dim % num_heads != 0:
+            raise ValueError(f"GPT: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_layers", num_layers),
+                            ("num_heads", num_heads), ("max_seq_len", max_seq_len)):
+            if int(value) < 1:
+                raise ValueError(f"GPT: {name} must be a positive integer, got {value}")
+        self.config = {"vocab_size": int(vocab_size), "embed_dim": int(embed_dim), "num_layers": int(num_layers),
+                       "num_heads": int(num_heads), "max_seq_len": int(max_seq_len), "dropout": float(dropout),
+                       "mlp_ratio": mlp_ratio}
+        self.vocab_size, self.embed_dim, self.max_seq_len = int(vocab_size), int(embed_dim), int(max_seq_len)
+        self.num_layers, self.num_heads = int(num_layers), int(num_heads)
+        self.token_embedding = Embedding(vocab_size, embed_dim)
+        self.position_embedding = Embedding(max_seq_len, embed_dim)
+        self.drop = Dropout(dropout)
+        self.blocks = ModuleList([TransformerBlock(embed_dim, num_heads, mlp_ratio, dropout) for _ in range(num_layers)])
+        self.ln_f = LayerNorm(embed_dim)
+        self.lm_head = Linear(embed_dim, vocab_size, bias=False)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        """GPT-2's scheme: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2L)."""
+        rng = get_rng()
+        residual_std = 0.02 / math.sqrt(2 * self.num_layers)
+        for name, p in self.named_parameters():
+            if name.endswith(("gamma", "beta")):
+                continue
+            if name.endswith("bias"):
+                p.data[...] = 0.0
+            else:
+                std = residual_std if name.endswith(("out_proj.weight", "linear2.weight")) else 0.02
+                p.data[...] = rng.normal(0.0, std, p.shape)
+
+    def forward(self, tokens, kv_cache=None) -> Tensor:
+        """tokens (B, T) integer ids -> logits (B, T, vocab_size). With `kv_cache`, tokens continue the cached prefix."""
+        ids = validate_ids(tokens, self.vocab_size, "GPT.forward")
+        if ids.ndim != 2:
+            raise ValueError(f"GPT.forward: expected ids of shape (batch, seq_len), got {ids.shape}; use ids[None] for one sequence")
+        start = 0 if kv_cache is None else kv_cache.length
+        seq_len = ids.shape[1]
+        if start + seq_len > self.max_seq_len:
+            raise ValueError(f"GPT.forward: sequence length {start + seq_len} exceeds max_seq_len {self.max_seq_len}")
+        positions = np.arange(start, start + seq_len)
+        x = F.embedding(self.token_embedding.weight, ids) + F.embedding(self.position_embedding.weight, positions)
+        x = self.drop(x)  # (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, causal=True, kv_cache=None if kv_cache is None else kv_cache.layer(i))
+        return self.lm_head(self.ln_f(x))  # (B, T, V)
+
+    def generate(self, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None, **options):
+        """Sample continuation ids; see `tinytorch.generation.generate` for every option."""
+        from ..generation import generate
+
+        return generate(self, prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k, **options)
