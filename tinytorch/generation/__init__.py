@@ -1,0 +1,103 @@
+"""Text generation from a trained GPT: sampling strategies, stop strings, and a KV cache."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..core.autograd import no_grad
+from ..core.random import get_rng
+from ..core.tensor import Tensor
+from .kv_cache import KVCache, LayerCache
+from .sampling import filter_logits, sample_next
+
+
+def _prompt_array(prompt_ids) -> tuple[np.ndarray, bool]:
+    """(B, T) int64 ids and whether the caller passed a single 1-D sequence."""
+    arr = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
+    if arr.dtype.kind == "f":
+        if np.any(arr != np.floor(arr)):
+            raise ValueError("generate: prompt ids must be whole numbers")
+        arr = arr.astype(np.int64)
+    single = arr.ndim == 1
+    arr = arr[None] if single else arr
+    if arr.ndim != 2 or arr.shape[1] == 0:
+        raise ValueError(f"generate: expected a non-empty prompt of shape (seq_len,) or (batch, seq_len), got {arr.shape}")
+    return arr.astype(np.int64), single
+
+
+def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+             top_p: float | None = None, seed: int | None = None, use_cache: bool = True,
+             stop_ids=None, return_logits: bool = False):
+    """Append `max_new_tokens` sampled ids to the prompt; returns ids shaped like the prompt.
+
+    temperature 0 is greedy. The context is cropped to the model's max_seq_len. `stop_ids`
+    (a collection of ids) ends generation once every row has produced one. With
+    `return_logits=True` also returns the (B, new, V) logits each step sampled from.
+    """
+    ids, single = _prompt_array(prompt_ids)
+    if max_new_tokens < 0:
+        raise ValueError(f"generate: max_new_tokens must be >= 0, got {max_new_tokens}")
+    if ids.max() >= model.vocab_size or ids.min() < 0:
+        raise ValueError(f"generate: prompt id {ids.max() if ids.max() >= model.vocab_size else ids.min()} "
+                         f"is outside the vocabulary [0, {model.vocab_size})")
+    rng = get_rng() if seed is None else np.random.default_rng(seed)
+    stop = set() if stop_ids is None else {int(s) for s in stop_ids}
+    window = model.max_seq_len
+    cache = KVCache.for_model(model, ids.shape[0]) if use_cache else None
+    step_logits = []
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            pending = ids[:, -window:]  # what the next forward must process
+            finished = np.zeros(ids.shape[0], dtype=bool)
+            for _ in range(max_new_tokens):
+                if cache is not None:
+                    if cache.length + pending.shape[1] > window:
+                        cache.reset()  # the window slid: rebuild the cache from the cropped context
+                        pending = ids[:, -window:]
+                    logits = model(pending, kv_cache=cache).data[:, -1]
+                else:
+                    logits = model(ids[:, -window:]).data[:, -1]  # (B, V)
+                step_logits.append(logits)
+                next_ids = sample_next(logits, rng, temperature, top_k, top_p)
+                ids = np.concatenate([ids, next_ids[:, None]], axis=1)
+                pending = next_ids[:, None]
+                finished |= np.isin(next_ids, list(stop))
+                if stop and finished.all():
+                    break
+    finally:
+        model.train(was_training)
+    out = ids[0] if single else ids
+    if return_logits:
+        vocab = model.vocab_size
+        return out, (np.stack(step_logits, axis=1) if step_logits else np.zeros((ids.shape[0], 0, vocab)))
+    return out
+
+
+def generate_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: list[str] | None = None, **options) -> str:
+    """Encode `prompt`, generate, and return only the new text, cut before the first stop string."""
+    prompt_ids = tokenizer.encode(prompt)
+    if not prompt_ids:
+        raise ValueError("generate_text: the prompt encodes to no tokens")
+    new_text = ""
+    produced = 0
+    ids = np.asarray(prompt_ids)
+    chunk = max_new_tokens if not stop else min(max_new_tokens, 16)
+    # Generate in chunks so a stop string ends the work early.
+    while produced < max_new_tokens:
+        n = min(chunk, max_new_tokens - produced)
+        ids = generate(model, ids, n, **options)
+        produced += n
+        new_text = tokenizer.decode(ids[len(prompt_ids):].tolist())
+        if stop and any(s in new_text for s in stop):
+            break
+    if stop:
+        cut = min((new_text.find(s) for s in stop if s in new_text), default=len(new_text))
+        new_text = new_text[:cut]
+    return new_text
+
+
+__all__ = ["generate", "generate_text", "KVCache", "LayerCache", "filter_logits", "sample_next"]

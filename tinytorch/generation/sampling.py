@@ -1,0 +1,45 @@
+"""Choosing the next token from logits: greedy, temperature, top-k and top-p (nucleus) sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.functions.nn import softmax_array
+
+
+def filter_logits(logits: np.ndarray, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
+    """Set to -inf every logit outside the top-k and outside the smallest set with probability >= top_p."""
+    logits = np.array(logits, dtype=np.float64)  # (B, V)
+    vocab = logits.shape[-1]
+    if top_k is not None:
+        if not 1 <= top_k:
+            raise ValueError(f"generate: top_k must be >= 1, got {top_k}")
+        if top_k < vocab:
+            kth = np.partition(logits, vocab - top_k, axis=-1)[:, vocab - top_k][:, None]  # (B, 1)
+            logits[logits < kth] = -np.inf
+    if top_p is not None:
+        if not 0.0 < top_p <= 1.0:
+            raise ValueError(f"generate: top_p must be in (0, 1], got {top_p}")
+        order = np.argsort(-logits, axis=-1, kind="stable")  # (B, V), most likely first
+        sorted_probs = np.take_along_axis(softmax_array(logits, axis=-1), order, axis=-1)
+        before = np.cumsum(sorted_probs, axis=-1) - sorted_probs  # mass of the tokens ranked above
+        drop_sorted = before >= top_p  # keep a token while the mass above it is still < top_p
+        drop = np.zeros_like(drop_sorted)
+        np.put_along_axis(drop, order, drop_sorted, axis=-1)
+        logits[drop] = -np.inf
+    return logits
+
+
+def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
+                top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
+    """Next ids (B,) from logits (B, V). temperature 0 means greedy (argmax)."""
+    if temperature < 0:
+        raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        return np.argmax(logits, axis=-1)
+    filtered = filter_logits(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)
+    probs = softmax_array(filtered, axis=-1)
+    # Inverse-CDF sampling with one uniform draw per row: reproducible for a given generator state.
+    cdf = np.cumsum(probs, axis=-1)
+    draws = rng.random(len(probs))[:, None] * cdf[:, -1:]
+    return np.minimum((cdf <= draws).sum(axis=-1), probs.shape[-1] - 1)
