@@ -1,0 +1,197 @@
+"""Byte-level byte-pair encoding: 256 byte tokens plus merges learned from a corpus, so any text round-trips.
+
+Text is first split into word-like chunks (GPT-2 style); merges never cross a chunk boundary.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import Counter
+
+from .tokenizer_base import Tokenizer, ids_to_list
+
+#: Chunks: an optional space plus a run of word characters, an optional space plus a run of other
+#: non-space characters, or a run of whitespace (leaving one space to lead the next word).
+SPLIT_PATTERN = r" ?\w+| ?[^\s\w]+|\s+(?!\S)|\s+"
+_SPLIT = re.compile(SPLIT_PATTERN)
+_CACHE_LIMIT = 100_000
+
+
+def _merge(ids: list, pair: tuple, new_id: int) -> list:
+    """`ids` with every non-overlapping occurrence of `pair`, left to right, replaced by `new_id`."""
+    a, b = pair
+    out, i, n = [], 0, len(ids)
+    while i < n:
+        if i + 1 < n and ids[i] == a and ids[i + 1] == b:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+class BPETokenizer(Tokenizer):
+    """Byte-level BPE trained from scratch; `vocab_size` is 256 plus the number of learned merges.
+
+    `train` repeatedly merges the most frequent adjacent pair (ties go to the smallest pair of ids)
+    until `target_vocab_size` is reached or no pair occurs `min_frequency` times. Decoding an id
+    sequence that is not valid UTF-8 (say, a model's half of an emoji) uses the replacement character.
+    """
+
+    def __init__(self, vocab_size: int = 1000):
+        self.target_vocab_size = self._check_size(vocab_size, "BPETokenizer")
+        self._set_merges([])
+
+    @staticmethod
+    def _check_size(vocab_size, where: str) -> int:
+        if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
+            raise TypeError(f"{where}: vocab_size must be an int, got {type(vocab_size).__name__}")
+        if vocab_size < 256:
+            raise ValueError(f"{where}: vocab_size must be at least 256 (the byte tokens), got {vocab_size}")
+        return vocab_size
+
+    def _set_merges(self, merges: list) -> None:
+        self.merges = [tuple(p) for p in merges]
+        self._ranks = {p: 256 + i for i, p in enumerate(self.merges)}
+        self.vocab = [bytes([i]) for i in range(256)]  # index = id, value = the bytes it stands for
+        for a, b in self.merges:
+            self.vocab.append(self.vocab[a] + self.vocab[b])
+        self._cache = {}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    # ----- training ---------------------------------------------------------------------------------
+    def train(self, corpus, vocab_size: int | None = None, min_frequency: int = 2) -> "BPETokenizer":
+        """Learn merges from `corpus` (a str or a list of str); replaces any earlier merges."""
+        target = self.target_vocab_size if vocab_size is None else self._check_size(vocab_size, "BPETokenizer.train")
+        texts = [corpus] if isinstance(corpus, str) else list(corpus)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"BPETokenizer.train: corpus item {i} is a {type(t).__name__}, not a str")
+        if not any(texts):
+            raise ValueError(f"BPETokenizer.train: the corpus is empty ({len(texts)} texts, 0 characters)")
+        if min_frequency < 1:
+            raise ValueError(f"BPETokenizer.train: min_frequency must be at least 1, got {min_frequency}")
+
+        chunk_counts = Counter()
+        for t in texts:
+            chunk_counts.update(_SPLIT.findall(t))
+        words = [list(chunk.encode("utf-8")) for chunk in chunk_counts]
+        freqs = list(chunk_counts.values())
+
+        # Pair counts weighted by chunk frequency, the chunks each pair occurs in, and a max-heap
+        # of (-count, pair) whose stale entries are skipped when popped.
+        counts: dict = {}
+        where: dict = {}
+        for wi, w in enumerate(words):
+            for p in zip(w, w[1:]):
+                counts[p] = counts.get(p, 0) + freqs[wi]
+                where.setdefault(p, set()).add(wi)
+        heap = [(-c, p) for p, c in counts.items()]
+        heapq.heapify(heap)
+
+        merges = []
+        while 256 + len(merges) < target:
+            while heap and counts.get(heap[0][1], 0) != -heap[0][0]:
+                heapq.heappop(heap)
+            if not heap or -heap[0][0] < min_frequency:
+                break
+            _, pair = heapq.heappop(heap)
+            new_id = 256 + len(merges)
+            merges.append(pair)
+            changed = set()
+            for wi in where.pop(pair):
+                w, f = words[wi], freqs[wi]
+                for p in zip(w, w[1:]):
+                    counts[p] -= f
+                    changed.add(p)
+                w = words[wi] = _merge(w, pair, new_id)
+                for p in zip(w, w[1:]):
+                    counts[p] = counts.get(p, 0) + f
+                    where.setdefault(p, set()).add(wi)
+                    changed.add(p)
+            for p in changed:
+                c = counts[p]
+                if c > 0:
+                    heapq.heappush(heap, (-c, p))
+                else:
+                    del counts[p]
+        self.target_vocab_size = target
+        self._set_merges(merges)
+        return self
+
+    # ----- encoding ---------------------------------------------------------------------------------
+    def _encode_chunk(self, chunk: str) -> list:
+        ids = list(chunk.encode("utf-8"))
+        ranks = self._ranks
+        while len(ids) >= 2:
+            pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, 1 << 62))
+            new_id = ranks.get(pair)
+            if new_id is None:
+                break
+            ids = _merge(ids, pair, new_id)
+        return ids
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids for `text`; `decode(encode(text)) == text` for every str."""
+        if not isinstance(text, str):
+            raise TypeError(f"BPETokenizer.encode: expected a str, got {type(text).__name__}")
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        out = []
+        for chunk in _SPLIT.findall(text):
+            ids = cache.get(chunk)
+            if ids is None:
+                ids = cache[chunk] = self._encode_chunk(chunk)
+            out.extend(ids)
+        return out
+
+    def decode(self, ids) -> str:
+        """The text for `ids` (list, ndarray or Tensor); invalid UTF-8 becomes U+FFFD."""
+        ids = ids_to_list(ids, "BPETokenizer.decode")
+        n = self.vocab_size
+        for t in ids:
+            if not 0 <= t < n:
+                raise ValueError(f"BPETokenizer.decode: token id {t} is outside the vocabulary [0, {n})")
+        vocab = self.vocab
+        return b"".join(vocab[t] for t in ids).decode("utf-8", errors="replace")
+
+    def token_text(self, token_id: int) -> str:
+        """A readable form of one token (its bytes decoded with replacement), for inspection."""
+        return self.decode([token_id])
+
+    # ----- serialisation ----------------------------------------------------------------------------
+    def _state(self) -> dict:
+        return {"target_vocab_size": self.target_vocab_size, "split_pattern": SPLIT_PATTERN,
+                "merges": [list(p) for p in self.merges]}
+
+    @classmethod
+    def _from_state(cls, state: dict) -> "BPETokenizer":
+        where = "BPETokenizer.from_dict"
+        if state.get("split_pattern") != SPLIT_PATTERN:
+            raise ValueError(f"{where}: saved with split pattern {state.get('split_pattern')!r}, "
+                             f"this version uses {SPLIT_PATTERN!r}")
+        merges = state.get("merges")
+        if not isinstance(merges, list):
+            raise ValueError(f"{where}: 'merges' must be a list, got {merges!r:.60}")
+        for i, p in enumerate(merges):
+            ok = (isinstance(p, (list, tuple)) and len(p) == 2
+                  and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 256 + i for x in p))
+            if not ok:
+                raise ValueError(f"{where}: merge {i} is {p!r}; expected two ids in [0, {256 + i})")
+        tok = cls(state.get("target_vocab_size", 256 + len(merges)))
+        tok._set_merges(merges)
+        return tok
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, BPETokenizer) and self.merges == other.merges
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)})"

@@ -1,0 +1,117 @@
+"""The `Tokenizer` base class: text to ids and back, with a JSON form for checkpoints and files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from .tensor import Tensor
+
+FORMAT_VERSION = 1
+
+
+def ids_to_list(ids, where: str) -> list[int]:
+    """Token ids (list, tuple, 1-D ndarray or Tensor, int or whole-number float) as a list of ints."""
+    if isinstance(ids, str):
+        raise TypeError(f"{where}: expected token ids, got a str {ids[:40]!r}")
+    arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{where}: expected a 1-D sequence of token ids, got shape {arr.shape}")
+    if arr.size == 0:
+        return []
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            bad = arr[~np.isfinite(arr) | (arr != np.round(arr))][0]
+            raise ValueError(f"{where}: token ids must be whole numbers, got {bad}")
+    elif arr.dtype.kind not in "iu":
+        raise TypeError(f"{where}: token ids must be integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64).tolist()
+
+
+class Tokenizer:
+    """Base class: text to token ids and back, plus a JSON form for checkpoints and files."""
+
+    #: Subclasses registered by name, so `Tokenizer.from_dict` can rebuild any of them.
+    registry: dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Tokenizer.registry[cls.__name__] = cls
+
+    @property
+    def vocab_size(self) -> int:
+        raise NotImplementedError
+
+    def encode(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def decode(self, ids) -> str:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    # ----- serialisation ---------------------------------------------------------------------------
+    def _state(self) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def _from_state(cls, state: dict) -> "Tokenizer":
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable description that `Tokenizer.from_dict` turns back into an equal tokenizer."""
+        return {"type": type(self).__name__, "format_version": FORMAT_VERSION, **self._state()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Tokenizer":
+        """Rebuild a tokenizer from `to_dict()` output; on the base class, the stored type decides."""
+        if not isinstance(d, dict):
+            raise TypeError(f"{cls.__name__}.from_dict: expected a dict, got {type(d).__name__}")
+        from . import tokenization  # noqa: F401  (registers every built-in tokenizer type)
+
+        kind = d.get("type")
+        target = Tokenizer.registry.get(kind)
+        if target is None:
+            raise ValueError(f"{cls.__name__}.from_dict: unknown tokenizer type {kind!r}; "
+                             f"known: {sorted(Tokenizer.registry)}")
+        if not issubclass(target, cls):
+            raise ValueError(f"{cls.__name__}.from_dict: the dict describes a {kind}, not a {cls.__name__}")
+        version = d.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"{cls.__name__}.from_dict: unsupported format_version {version!r} "
+                             f"(this version reads {FORMAT_VERSION})")
+        return target._from_state(d)
+
+    def save(self, path) -> None:
+        """Write `to_dict()` as JSON, atomically: a temporary file in the same folder, then os.replace."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".tokenizer-", suffix=".json.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self.to_dict(), f, ensure_ascii=False)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a saved tokenizer is an ordinary file
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path) -> "Tokenizer":
+        """Read a file written by `save`."""
+        path = os.fspath(path)
+        with open(path, encoding="utf-8") as f:
+            try:
+                d = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{cls.__name__}.load: {path} is not valid JSON ({e})") from None
+        return cls.from_dict(d)

@@ -1,0 +1,1 @@
+"""TinyTorch text paths: tokenizers and embeddings under their older `tinytorch.text` names."""
