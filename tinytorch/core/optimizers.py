@@ -121,6 +121,11 @@ class Optimizer:
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict()` returned; shapes are checked before anything changes."""
         name = type(self).__name__
+        if not isinstance(state.get("step"), (int, np.integer)) or state["step"] < 0:
+            raise ValueError(f"{name}.load_state_dict: 'step' must be a non-negative int, got {state.get('step')!r}")
+        unknown = sorted(set(state.get("hyperparameters", {})) - set(self.hyperparameters()))
+        if unknown:
+            raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {unknown}")
         arrays = state.get("state", {})
         if set(arrays) != set(self._state):
             raise ValueError(f"{name}.load_state_dict: state keys {sorted(arrays)}, expected {sorted(self._state)}")

@@ -168,8 +168,8 @@ class Tensor:
         return F.div(self._lift(other), self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor):
-            return F.pow_tensor(self, exponent)
+        if isinstance(exponent, Tensor) or np.ndim(exponent) > 0:
+            return F.pow_tensor(self, self._lift(exponent))
         return F.power(self, exponent=float(exponent))
 
     def __rpow__(self, base):

@@ -76,6 +76,8 @@ class Power(Function):
 
     def backward(self, grad):
         p = self.exponent
+        if p == 0:  # d/dx x^0 = 0 everywhere; the formula would give 0 * inf = nan at x = 0
+            return np.zeros_like(grad)
         return grad * (p * self.a ** (p - 1))
 
 
@@ -89,8 +91,11 @@ class PowTensor(Function):
 
     def backward(self, grad):
         a, b = self.a, self.b
-        ga = unbroadcast(grad * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = None
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # where b == 0 the derivative is 0, also at a = 0 (not 0 * inf = nan), as in torch
+                ga = unbroadcast(np.where(b == 0, 0.0, grad * b * a ** (b - 1)), a.shape)
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)

@@ -59,7 +59,7 @@ class Max(Function):
         return out if keepdims else np.squeeze(out, axis=self.axes)
 
     def backward(self, grad):
-        winners = self.a == self.out_kept
+        winners = (self.a == self.out_kept).astype(self.a.dtype)  # not bool: bool / int would be float64
         share = winners / winners.sum(axis=self.axes, keepdims=True)
         return _expand(grad, self.axes, self.keepdims, self.a.shape) * share
 
