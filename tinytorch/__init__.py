@@ -1,10 +1,24 @@
 """tinytorch: a deep-learning framework on numpy whose transformers demonstrably learn."""
 
-from .core.autograd import enable_grad, is_grad_enabled, no_grad
+from .core.autograd import Function, enable_autograd, enable_grad, is_grad_enabled, no_grad
 from .core.random import manual_seed
 from .core.tensor import Tensor
-from .core import functions as functional_ops
+from .core.functions import concatenate, stack, where
+from .core.layers import Linear, Module, Parameter, Sequential
+from .core.losses import CrossEntropyLoss, MSELoss
+from .core.optimizers import SGD, Adam, AdamW
+from .core.tokenization import BPETokenizer, CharTokenizer
+from .core.dataloader import DataLoader, TensorDataset
+from .core.training import CosineSchedule, Trainer, clip_grad_norm, load_checkpoint, save_checkpoint
+from .core.transformer import GPT
+from . import nn, optim  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "__version__"]
+__all__ = [
+    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "enable_autograd", "manual_seed",
+    "concatenate", "stack", "where", "Linear", "Module", "Parameter", "Sequential", "CrossEntropyLoss",
+    "MSELoss", "SGD", "Adam", "AdamW", "BPETokenizer", "CharTokenizer", "DataLoader", "TensorDataset",
+    "CosineSchedule", "Trainer", "clip_grad_norm", "load_checkpoint", "save_checkpoint", "GPT", "nn", "optim",
+    "__version__",
+]

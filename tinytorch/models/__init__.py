@@ -1,0 +1,1 @@
+"""Older TinyTorch path for the models (see `tinytorch.core.transformer`)."""
