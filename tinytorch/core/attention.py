@@ -57,6 +57,8 @@ class MultiHeadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int):
         super().__init__()
+        if int(embed_dim) < 1 or int(num_heads) < 1:
+            raise ValueError(f"MultiHeadAttention: embed_dim ({embed_dim}) and num_heads ({num_heads}) must be positive")
         if embed_dim % num_heads != 0:
             raise ValueError(f"MultiHeadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)

@@ -80,12 +80,12 @@ class GPT(Module):
     def __init__(self, vocab_size: int, embed_dim: int, num_layers: int, num_heads: int,
                  max_seq_len: int = 1024, dropout: float = 0.0, mlp_ratio: int = 4):
         super().__init__()
-        if embed_dim % num_heads != 0:
-            raise ValueError(f"GPT: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_layers", num_layers),
                             ("num_heads", num_heads), ("max_seq_len", max_seq_len)):
             if int(value) < 1:
                 raise ValueError(f"GPT: {name} must be a positive integer, got {value}")
+        if embed_dim % num_heads != 0:
+            raise ValueError(f"GPT: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
         self.config = {"vocab_size": int(vocab_size), "embed_dim": int(embed_dim), "num_layers": int(num_layers),
                        "num_heads": int(num_heads), "max_seq_len": int(max_seq_len), "dropout": float(dropout),
                        "mlp_ratio": mlp_ratio}

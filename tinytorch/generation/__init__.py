@@ -39,6 +39,13 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
     ids, single = _prompt_array(prompt_ids)
     if max_new_tokens < 0:
         raise ValueError(f"generate: max_new_tokens must be >= 0, got {max_new_tokens}")
+    # Checked here, not only when sampling: greedy decoding (temperature 0) never reaches the filters.
+    if temperature < 0:
+        raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"generate: top_k must be >= 1, got {top_k}")
+    if top_p is not None and not 0.0 < top_p <= 1.0:
+        raise ValueError(f"generate: top_p must be in (0, 1], got {top_p}")
     if ids.max() >= model.vocab_size or ids.min() < 0:
         raise ValueError(f"generate: prompt id {ids.max() if ids.max() >= model.vocab_size else ids.min()} "
                          f"is outside the vocabulary [0, {model.vocab_size})")

@@ -37,11 +37,18 @@ def attend(q, k, v, allowed, scale: float):
     return weights @ v, weights
 
 
-def scores_grad(grad, weights, v, scale: float):
-    """Gradient of the (scaled) scores given the output gradient: through P @ V and the softmax."""
+def scores_grad(grad, weights, v, scale: float, allowed=None):
+    """Gradient of the (scaled) scores given the output gradient: through P @ V and the softmax.
+
+    Blocked scores are constants, so their gradient is zero. In a partly blocked row their weight
+    is already exactly 0; a fully blocked row has uniform weights, and without the mask here
+    its (nonzero) softmax gradient would leak into Q and K although the output ignores them.
+    """
     gp = grad @ np.swapaxes(v, -1, -2)  # (..., Tq, Tk)
     gs = weights * (gp - (gp * weights).sum(axis=-1, keepdims=True))
     gs *= scale
+    if allowed is not None:
+        gs *= allowed
     return gs
 
 
@@ -50,14 +57,14 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, allowed=None):
         self.scale = 1.0 / math.sqrt(q.shape[-1])
-        self.q, self.k, self.v = q, k, v
+        self.q, self.k, self.v, self.allowed = q, k, v, allowed
         out, self.weights = attend(q, k, v, allowed, self.scale)
         return out
 
     def backward(self, grad):
         p, q, k, v = self.weights, self.q, self.k, self.v
         gv = unbroadcast(np.swapaxes(p, -1, -2) @ grad, v.shape) if self.needs_input_grad[2] else None
-        gs = scores_grad(grad, p, v, self.scale)
+        gs = scores_grad(grad, p, v, self.scale, self.allowed)
         gq = unbroadcast(gs @ k, q.shape) if self.needs_input_grad[0] else None
         gk = unbroadcast(np.swapaxes(gs, -1, -2) @ q, k.shape) if self.needs_input_grad[1] else None
         return gq, gk, gv
@@ -93,6 +100,7 @@ class SelfAttentionHeads(Function):
         qkv += np.concatenate((bq, bk, bv))
         qkv = qkv.reshape(b, t, 3, h, c // h).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd)
         self.q, self.k, self.v = q, k, v = qkv[0], qkv[1], qkv[2]
+        self.allowed = allowed
         out, self.weights = attend(q, k, v, allowed, self.scale)  # (B, H, T, hd)
         return merge_heads(out)  # (B, T, C)
 
@@ -101,7 +109,7 @@ class SelfAttentionHeads(Function):
         p, q, k, v = self.weights, self.q, self.k, self.v
         g = split_heads(grad, self.num_heads)  # (B, H, T, hd)
         gv = p.transpose(0, 1, 3, 2) @ g
-        gs = scores_grad(g, p, v, self.scale)  # (B, H, T, T)
+        gs = scores_grad(g, p, v, self.scale, self.allowed)  # (B, H, T, T)
         gq = gs @ k
         gk = gs.transpose(0, 1, 3, 2) @ q
         # (3, B, H, T, hd) -> (B*T, 3C), the layout of the fused projection's output
