@@ -43,7 +43,7 @@ class LayerNorm(Module):
 class MLP(Module):
     """The position-wise feed-forward network: linear1 -> GELU -> linear2."""
 
-    def __init__(self, embed_dim: int, hidden_dim: int | None = None, dropout: float = 0.0):
+    def __init__(self, embed_dim: int, hidden_dim: int | None = None):
         super().__init__()
         hidden_dim = 4 * embed_dim if hidden_dim is None else hidden_dim
         self.linear1 = Linear(embed_dim, hidden_dim)
