@@ -1,0 +1,140 @@
+"""Measurement helpers: figures, interleaved medians, thread pinning, and the BLAS kernel in use."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Figure:
+    """One benchmark figure: our median, torch's median from the same run (or None), and their ratio."""
+
+    name: str
+    unit: str
+    ours: float
+    torch: float | None = None
+    higher_is_better: bool = True
+    samples: dict = field(default_factory=dict, repr=False)  # raw per-repeat values, by framework
+    notes: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """ours / torch (for a rate, above 1 means we are faster; for memory or steps, below 1 means less)."""
+        if self.torch is None or not self.torch:
+            return None
+        return self.ours / self.torch
+
+    def line(self) -> str:
+        ours = format_value(self.ours, self.unit)
+        if self.torch is None:
+            text = f"{self.name}: {ours}"
+        else:
+            better = "higher is better" if self.higher_is_better else "lower is better"
+            text = (f"{self.name}: {ours}, torch {format_value(self.torch, self.unit)}, "
+                    f"ratio ours/torch {self.ratio:.2f} ({better})")
+        return text + (f"  [{self.notes}]" if self.notes else "")
+
+
+def format_value(value, unit: str) -> str:
+    if value is None:
+        return f"n/a {unit}"
+    if value == float("inf"):
+        return f"not reached ({unit})"
+    if abs(value) >= 100:
+        return f"{value:,.0f} {unit}"
+    return f"{value:.3g} {unit}"
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def interleaved_seconds(fns: dict, number: int, repeats: int, warmup: int = 3) -> dict:
+    """Median seconds per call of each fn, timing them in turn within every repeat.
+
+    Alternating the frameworks repeat by repeat means a burst of load from another process on a
+    shared machine hits both, so their ratio stays meaningful even when the absolute numbers move.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples[name].append((time.perf_counter() - start) / number)
+    return samples
+
+
+def torch_or_none():
+    """The torch module if it is installed (the comparison is optional), else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int | None):
+    """Pin numpy's BLAS (via threadpoolctl, if installed) and torch to `threads` threads for the block."""
+    if threads is None:
+        yield
+        return
+    torch = torch_or_none()
+    previous = torch.get_num_threads() if torch is not None else None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dev dependency
+        limiter = contextlib.nullcontext()
+    else:
+        limiter = threadpool_limits(limits=threads)
+    with limiter:
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
+
+
+def blas_kernel() -> str:
+    """The BLAS library numpy uses, as threadpoolctl reports it (kernel architecture, threads)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover
+        return "unknown (threadpoolctl not installed)"
+    import numpy  # noqa: F401  (load numpy's BLAS so threadpoolctl can see it)
+
+    parts = []
+    for info in threadpool_info():
+        if info.get("user_api") != "blas":
+            continue
+        parts.append(f"{info.get('internal_api')} {info.get('version')} kernel={info.get('architecture')} "
+                     f"threads={info.get('num_threads')} ({os.path.basename(info.get('filepath', ''))})")
+    return "; ".join(parts) or "none found"
+
+
+def machine_notes() -> list[str]:
+    """Lines describing where the figures came from."""
+    import numpy
+
+    torch = torch_or_none()
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS") if k in os.environ}
+    return [
+        f"date: {time.strftime('%Y-%m-%d %H:%M')}",
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
+        f"python {platform.python_version()}, numpy {numpy.__version__}, "
+        f"torch {torch.__version__ if torch is not None else 'not installed'}",
+        f"BLAS: {blas_kernel()}",
+        f"OPENBLAS/OMP environment: {env or 'unset'}",
+    ]

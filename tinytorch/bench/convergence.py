@@ -1,0 +1,77 @@
+"""Convergence figures: steps to a training loss below 0.1 on the plan's five patterns, ours and torch's.
+
+Ours is `run_memorization`; torch's run copies the same initial weights and visits the patterns in
+the same seeded order, and both are scored by `MemorizationResult.steps_to` (mean of the last 5
+step losses below the threshold).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from ..core.random import manual_seed
+from ..core.tokenization import CharTokenizer
+from ..core.transformer import GPT
+from ..data.python_snippets import MEMORIZATION_PATTERNS
+from ..experiments.memorization import MemorizationResult, padded_patterns, run_memorization
+from ..experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE, Recipe
+from .common import Figure, median, thread_limit, torch_or_none
+
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def torch_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE) -> MemorizationResult:
+    """`run_memorization` in PyTorch eager: same data, initial weights, batch order and step (needs torch)."""
+    from . import torch_ref
+
+    patterns = list(MEMORIZATION_PATTERNS)
+    tokenizer = CharTokenizer()
+    tokenizer.build_vocab(patterns)
+    data = padded_patterns(tokenizer, patterns, recipe.max_seq_len)
+    inputs, targets = torch_ref.tensor(data[:, :-1]), torch_ref.tensor(data[:, 1:])
+    rng = manual_seed(seed)  # the same generator run_memorization draws its weights and batch order from
+    model = torch_ref.TorchGPT(GPT(tokenizer.vocab_size, recipe.embed_dim, recipe.num_layers, recipe.num_heads,
+                                   recipe.max_seq_len))
+    step = torch_ref.make_train_step(model, recipe.lr, recipe.clip_value, recipe.clip_norm)
+    losses, order = [], []
+    start = time.perf_counter()
+    for _ in range(recipe.steps):
+        if recipe.batch_size >= len(patterns):
+            batch = slice(None)
+        else:
+            if len(order) < recipe.batch_size:
+                order.extend(rng.permutation(len(patterns)).tolist())
+            batch, order = order[: recipe.batch_size], order[recipe.batch_size :]
+        losses.append(step(inputs[batch], targets[batch]))
+    nan = float("nan")
+    return MemorizationResult(seed, recipe, losses, nan, nan, time.perf_counter() - start, 0, 0, tokenizer.vocab_size)
+
+
+def _steps(result: MemorizationResult, threshold: float) -> float:
+    reached = result.steps_to(threshold)
+    return math.inf if reached is None else float(reached)
+
+
+def steps_to_loss(recipe: Recipe = PLAN_RECIPE, seeds=SEEDS, threshold: float = 0.1,
+                  compare_torch: bool = True, threads: int = 1) -> Figure:
+    """Median over `seeds` of the steps to a loss below `threshold` (inf where a run never got there)."""
+    samples = {"tinytorch": []}
+    want_torch = compare_torch and torch_or_none() is not None
+    if want_torch:
+        samples["torch"] = []
+    with thread_limit(threads):
+        for seed in seeds:
+            samples["tinytorch"].append(_steps(run_memorization(seed, recipe), threshold))
+            if want_torch:
+                samples["torch"].append(_steps(torch_memorization(seed, recipe), threshold))
+    theirs = median(samples["torch"]) if want_torch else None
+    per_seed = "; ".join(f"{k} {[int(s) if s != math.inf else None for s in v]}" for k, v in samples.items())
+    return Figure(f"steps to loss {threshold} ({recipe.name} recipe)", "steps", median(samples["tinytorch"]), theirs,
+                  higher_is_better=False, samples=samples,
+                  notes=f"median of seeds {list(seeds)}: {per_seed}; lr {recipe.lr}, batch {recipe.batch_size}")
+
+
+def plan_and_default(seeds=SEEDS, compare_torch: bool = True) -> list[Figure]:
+    return [steps_to_loss(PLAN_RECIPE, seeds, compare_torch=compare_torch),
+            steps_to_loss(DEFAULT_RECIPE, seeds, compare_torch=compare_torch)]
