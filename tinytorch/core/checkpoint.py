@@ -19,6 +19,7 @@ from .random import get_rng, get_rng_state, set_rng_state
 FORMAT_NAME = "tinytorch-checkpoint"
 FORMAT_VERSION = 1
 METADATA_KEY = "tinytorch"  # the safetensors header metadata entry holding our JSON blob
+MAX_HEADER_BYTES = 100_000_000  # refuse bigger JSON headers before reading them (safetensors' own limit)
 
 
 def _json(value, what: str) -> str:
@@ -104,10 +105,26 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
+def _check_header_length(path: str) -> None:
+    """The 8-byte little-endian header length must fit the file and the size limit; checked before parsing."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+    unreadable = f"load_checkpoint: '{path}' is not a readable safetensors file (truncated or corrupt?)"
+    if len(head) < 8:
+        raise ValueError(f"{unreadable}: it is {size} bytes, too short to hold the 8-byte header length")
+    length = int.from_bytes(head, "little")
+    if length > MAX_HEADER_BYTES:
+        raise ValueError(f"{unreadable}: it declares a {length}-byte header, over the {MAX_HEADER_BYTES}-byte limit")
+    if 8 + length > size:
+        raise ValueError(f"{unreadable}: it declares a {length}-byte header but has only {size} bytes")
+
+
 def _read(path: str, want_tensors) -> tuple[dict, dict]:
     """(metadata blob, {key: array} for keys where want_tensors(key)) or a ValueError naming the file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_checkpoint: no checkpoint file at '{path}'")
+    _check_header_length(path)
     try:
         with safe_open(path, framework="numpy") as f:
             header = f.metadata() or {}
@@ -121,7 +138,7 @@ def _read(path: str, want_tensors) -> tuple[dict, dict]:
                          f"(no '{METADATA_KEY}' metadata; found keys {sorted(header)})")
     try:
         blob = json.loads(header[METADATA_KEY])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ValueError(f"load_checkpoint: '{path}' has malformed tinytorch metadata: {exc}") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT_NAME:
         found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
@@ -179,6 +196,8 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
     if foreign:
         raise ValueError(f"load_checkpoint: '{path}' holds tensors outside model./optim.: {foreign}")
     recorded = blob.get("dtypes") or {}
+    if not isinstance(recorded, dict):
+        raise ValueError(f"load_checkpoint: '{path}' has malformed dtypes metadata {recorded!r:.80}")
     for key, arr in arrays.items():
         if recorded.get(key) != arr.dtype.str:
             raise ValueError(f"load_checkpoint: '{path}': tensor '{key}' is {arr.dtype} but the metadata "
@@ -230,7 +249,7 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
             if not isinstance(rng_state, dict) or rng_state.get("bit_generator") != type(scratch).__name__:
                 raise ValueError(f"not a {type(scratch).__name__} state")
             scratch.state = rng_state
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"load_checkpoint: '{path}' has a bad RNG state: {exc}") from None
 
     # Everything checked: apply.

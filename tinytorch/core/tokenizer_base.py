@@ -76,7 +76,7 @@ class Tokenizer:
         from . import tokenization  # noqa: F401  (registers every built-in tokenizer type)
 
         kind = d.get("type")
-        target = Tokenizer.registry.get(kind)
+        target = Tokenizer.registry.get(kind) if isinstance(kind, str) else None
         if target is None:
             raise ValueError(f"{cls.__name__}.from_dict: unknown tokenizer type {kind!r}; "
                              f"known: {sorted(Tokenizer.registry)}")
@@ -112,6 +112,6 @@ class Tokenizer:
         with open(path, encoding="utf-8") as f:
             try:
                 d = json.load(f)
-            except json.JSONDecodeError as e:
+            except (json.JSONDecodeError, RecursionError) as e:  # RecursionError: absurdly deep nesting
                 raise ValueError(f"{cls.__name__}.load: {path} is not valid JSON ({e})") from None
         return cls.from_dict(d)

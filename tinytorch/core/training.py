@@ -19,7 +19,12 @@ __all__ = ["Trainer", "CosineSchedule", "clip_grad_norm", "save_checkpoint", "lo
 
 
 class NonFiniteLossError(FloatingPointError, ValueError):
-    """A NaN or infinite loss (or gradient norm); raised before the optimizer step, so weights are untouched."""
+    """A NaN or infinite loss (or gradient); raised before the optimizer step, so weights are untouched."""
+
+
+def _grads_finite(params) -> bool:
+    """True when no gradient holds NaN/inf: a float64 sum of finite float32 values cannot overflow."""
+    return math.isfinite(sum(float(np.sum(p.grad, dtype=np.float64)) for p in params if p.grad is not None))
 
 
 def _batch_size(inputs) -> int:
@@ -150,6 +155,9 @@ class Trainer:
             if not math.isfinite(norm):
                 self._abort(f"Trainer: gradient norm is {norm} at step {self.step}; "
                             f"stopped before the optimizer step, the weights are unchanged")
+        elif not _grads_finite(self._params):  # a finite loss can still have NaN gradients (sqrt at 0, ...)
+            self._abort(f"Trainer: a gradient holds NaN or inf at step {self.step}; "
+                        f"stopped before the optimizer step, the weights are unchanged")
         if self._lr_fn is not None:
             self.optimizer.lr = self.current_lr()
         self.optimizer.step()
@@ -308,7 +316,8 @@ class Trainer:
 
     def load_checkpoint(self, path) -> dict:
         """Restore everything `save_checkpoint` wrote; the file is fully checked before anything changes."""
-        state = ((load_checkpoint(path).get("extra") or {}).get("trainer"))  # header only: check first
+        extra = load_checkpoint(path).get("extra")  # header only: check first
+        state = extra.get("trainer") if isinstance(extra, dict) else None
         try:
             self._check_state(state)
         except ValueError as exc:
