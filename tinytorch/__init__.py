@@ -11,7 +11,7 @@ from .core.tokenization import BPETokenizer, CharTokenizer
 from .core.dataloader import DataLoader, TensorDataset
 from .core.training import CosineSchedule, Trainer, clip_grad_norm, load_checkpoint, save_checkpoint
 from .core.transformer import GPT
-from . import nn, optim  # noqa: E402
+from . import autograd, nn, optim  # noqa: E402
 
 __version__ = "0.1.0"
 
