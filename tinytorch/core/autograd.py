@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from heapq import heappop, heappush
 
 import numpy as np
 
-_state = threading.local()
+class _ThreadState(threading.local):
+    """Per-thread switches, read on every op: graph recording (on by default) and anomaly checks (off)."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
     """True when operations record a graph for backward."""
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 def _set_grad_enabled(mode: bool) -> None:
@@ -76,15 +84,17 @@ class Function:
         """Run forward on the inputs' data and, when a gradient is needed, link the output to them."""
         fn = cls()
         out_data = fn.forward(*[t.data for t in inputs], **options)
-        needs = [t.requires_grad for t in inputs]
-        track = any(needs) and is_grad_enabled()
-        out = Tensor._from_op(out_data, track)
-        if track:
-            fn.inputs = inputs
-            fn.needs_input_grad = needs
-            out._ctx = fn
-            _anomaly_check_forward(fn, out_data)
-        return out
+        if _state.grad_enabled:
+            needs = [t.requires_grad for t in inputs]
+            if True in needs:
+                out = Tensor._from_op(out_data, True)
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                out._ctx = fn
+                if _state.anomaly:
+                    _anomaly_check_forward(fn, out_data)
+                return out
+        return Tensor._from_op(out_data, False)
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -93,70 +103,60 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__}.backward")
 
 
-def _topological_order(root: "Tensor") -> list:
-    """Tensors that need a gradient, reachable from `root`, each after all of its inputs."""
-    order = []
-    visited = set()
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            for parent in ctx.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
-
-
 def run_backward(root: "Tensor", grad: np.ndarray) -> None:
-    """Propagate `grad` from `root` to every leaf that requires a gradient; leaf grads accumulate."""
-    order = _topological_order(root)
-    grads = {id(root): grad}
-    for node in reversed(order):
-        g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        ctx = node._ctx
-        if ctx is None:
-            # A leaf: keep our own copy so later in-place edits never alias another tensor.
-            g = np.array(g, dtype=node.data.dtype)
-            node.grad = g if node.grad is None else node.grad + g
-            continue
-        if node._retain_grad:
-            node.grad = np.array(g) if node.grad is None else node.grad + g
-        with no_grad():
-            input_grads = ctx.backward(g)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        _anomaly_check_backward(ctx, input_grads)
-        for parent, needs, pg in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-            if not needs or pg is None:
+    """Propagate `grad` from `root` to every leaf that requires a gradient; leaf grads accumulate.
+
+    Every tensor carries a creation number `_seq`, and an op's output is always created after its
+    inputs. Taking the pending tensor with the highest number first (a heap) therefore reaches a
+    tensor only after all of its consumers have added their share of its gradient: one pass, each
+    node visited once, no separate topological sort and no recursion.
+    """
+    grads = {root: grad}
+    heap = [(-root._seq, id(root), root)]  # id() breaks ties (a deep copy keeps its _seq)
+    anomaly = _state.anomaly
+    previous = _state.grad_enabled
+    _state.grad_enabled = False  # backward functions work on arrays; nothing they do is recorded
+    try:
+        while heap:
+            node = heappop(heap)[2]
+            g = grads.pop(node)
+            ctx = node._ctx
+            if ctx is None:
+                # A leaf: keep our own copy so later in-place edits never alias another tensor.
+                g = np.array(g, dtype=node.data.dtype)
+                node.grad = g if node.grad is None else node.grad + g
                 continue
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = pg if previous is None else previous + pg
+            if node._retain_grad:
+                node.grad = np.array(g) if node.grad is None else node.grad + g
+            input_grads = ctx.backward(g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if anomaly:
+                _anomaly_check_backward(ctx, input_grads)
+            for parent, needs, pg in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+                if not needs or pg is None:
+                    continue
+                pending = grads.get(parent)
+                if pending is None:
+                    grads[parent] = pg
+                    heappush(heap, (-parent._seq, id(parent), parent))
+                else:
+                    grads[parent] = pending + pg
+    finally:
+        _state.grad_enabled = previous
 
 
-# Anomaly detection lives in its own module; these hooks cost one attribute read when it is off.
+# Anomaly detection lives in its own module; the engine calls these only while it is on.
 def _anomaly_check_forward(fn, out_data):
-    if getattr(_state, "anomaly", False):
-        from .anomaly import check_forward
+    from .anomaly import check_forward
 
-        check_forward(fn, out_data)
+    check_forward(fn, out_data)
 
 
 def _anomaly_check_backward(fn, grads):
-    if getattr(_state, "anomaly", False):
-        from .anomaly import check_backward
+    from .anomaly import check_backward
 
-        check_backward(fn, grads)
+    check_backward(fn, grads)
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor needs Function defined first)

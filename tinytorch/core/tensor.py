@@ -6,7 +6,11 @@ Float data is float32 unless a dtype is asked for; integer data (token ids) stay
 
 from __future__ import annotations
 
+from itertools import count
+
 import numpy as np
+
+_creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -26,6 +30,7 @@ class Tensor:
 
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
     __array_priority__ = 1000
+    _seq = 0  # creation number (set per instance); the backward engine orders nodes by it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
@@ -35,6 +40,7 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._retain_grad = False
+        self._seq = next(_creation_counter)
 
     @classmethod
     def _from_op(cls, data: np.ndarray, requires_grad: bool) -> "Tensor":
@@ -45,6 +51,7 @@ class Tensor:
         out.grad = None
         out._ctx = None
         out._retain_grad = False
+        out._seq = next(_creation_counter)
         return out
 
     # ----- array facts -------------------------------------------------------------------------
