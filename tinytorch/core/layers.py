@@ -183,31 +183,6 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class Sequential(Module):
-    """Applies its modules in order."""
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
-            modules = tuple(modules[0])
-        for i, module in enumerate(modules):
-            setattr(self, str(i), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
 class ModuleList(Module):
     """A list of modules whose parameters are registered (named 0, 1, 2, ...)."""
 
@@ -218,7 +193,7 @@ class ModuleList(Module):
 
     def append(self, module: Module) -> "ModuleList":
         if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+            raise TypeError(f"{type(self).__name__}: expected a Module, got {type(module).__name__}")
         setattr(self, str(len(self._modules)), module)
         return self
 
@@ -230,3 +205,17 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class Sequential(ModuleList):
+    """Applies its modules in order: Sequential(a, b, c)(x) == c(b(a(x)))."""
+
+    def __init__(self, *modules: Module):
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            modules = tuple(modules[0])
+        super().__init__(modules)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
