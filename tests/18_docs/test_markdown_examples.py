@@ -1,9 +1,6 @@
 """Every ```python block of README.md and docs/**/*.md runs: one test per block, failing with its file and line.
 
-The blocks of one file share a namespace and run in order, so a chapter can build on its earlier
-blocks; each file starts from a fresh namespace and its own scratch working directory. A block
-marked ```python no-run is shown but not run. Run one file's examples with
-`python -m pytest tests/18_docs/test_markdown_examples.py -k tour/02`.
+Blocks of one file share a namespace, in order; ```python no-run marks a block that is only shown.
 """
 
 from __future__ import annotations
