@@ -146,7 +146,6 @@ def graph_layout(order: list) -> dict:
 
 def computation_graph(out_dir: str) -> str:
     """The graph of loss = (h * (1 - h)).mean() with h = tanh(x @ w + b), as autograd records it."""
-    manual_seed(0)
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 3)))
     w = Tensor(rng.standard_normal((3, 2)), requires_grad=True)
