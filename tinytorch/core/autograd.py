@@ -13,6 +13,9 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from . import allocator
+
+
 class _ThreadState(threading.local):
     """Per-thread switches, read on every op: graph recording (on by default) and anomaly checks (off)."""
 
@@ -111,6 +114,8 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
     tensor only after all of its consumers have added their share of its gradient: one pass, each
     node visited once, no separate topological sort and no recursion.
     """
+    if allocator._applied is None:
+        allocator.keep_freed_memory()
     grads = {root: grad}
     heap = [(-root._seq, id(root), root)]  # id() breaks ties (a deep copy keeps its _seq)
     anomaly = _state.anomaly

@@ -18,37 +18,58 @@ _causal_cache: dict = {}
 def causal_allowed(t_q: int, t_k: int) -> np.ndarray:
     """(t_q, t_k) bool: query i may see keys up to i + (t_k - t_q) (the last queries align with the last keys)."""
     key = (t_q, t_k)
-    mask = _causal_cache.get(key)
-    if mask is None:
-        mask = np.tril(np.ones((t_q, t_k), dtype=bool), k=t_k - t_q)
-        mask.setflags(write=False)
-        _causal_cache[key] = mask
-    return mask
+    masks = _causal_cache.get(key)
+    if masks is None:
+        allowed = np.tril(np.ones((t_q, t_k), dtype=bool), k=t_k - t_q)
+        blocked = ~allowed
+        for m in (allowed, blocked):
+            m.setflags(write=False)
+        # No query row is fully blocked when t_k >= t_q (each sees at least its own key).
+        masks = _causal_cache[key] = (allowed, blocked, bool(blocked.all(axis=-1).any()))
+    return masks[0]
+
+
+def blocked_positions(allowed: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(~allowed, whether some query row is blocked everywhere); cached for the causal masks."""
+    masks = _causal_cache.get(allowed.shape[-2:]) if allowed.ndim == 2 else None
+    if masks is not None and masks[0] is allowed:
+        return masks[1], masks[2]
+    blocked = ~allowed
+    return blocked, bool(blocked.all(axis=-1).any())
 
 
 def attend(q, k, v, allowed, scale: float):
-    """softmax(q k^T * scale, where allowed) v -> (output (..., Tq, dv), weights (..., Tq, Tk))."""
-    scores = q @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
-    scores *= scale
+    """softmax(q k^T * scale, where allowed) v -> (output (..., Tq, dv), weights (..., Tq, Tk)).
+
+    The (Tq, Tk) scores are computed once and turned into the weights in place.
+    """
+    weights = (q * scale) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk); scaling q is cheaper than the scores
     if allowed is not None:
         # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
-        scores = np.where(allowed, scores, np.finfo(scores.dtype).min / 2)
-    weights = softmax_array(scores, axis=-1)
+        np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
+    weights -= weights.max(axis=-1, keepdims=True)
+    np.exp(weights, out=weights)
+    weights /= weights.sum(axis=-1, keepdims=True)
     return weights @ v, weights
 
 
-def scores_grad(grad, weights, v, scale: float, allowed=None):
+def scores_grad(grad, weights, v, out, scale: float, allowed=None):
     """Gradient of the (scaled) scores given the output gradient: through P @ V and the softmax.
 
-    Blocked scores are constants, so their gradient is zero. In a partly blocked row their weight
-    is already exactly 0; a fully blocked row has uniform weights, and without the mask here
-    its (nonzero) softmax gradient would leak into Q and K although the output ignores them.
+    Softmax backward needs sum_k P_ik dP_ik per query, which equals dO_i . O_i (as O = P V), a sum
+    over the head size instead of over all keys. Blocked scores are constants, so their gradient
+    is zero. In a partly blocked row their weight is already exactly 0; a fully blocked row has
+    uniform weights, and without zeroing its (nonzero) gradient would leak into Q and K although
+    the output ignores them.
     """
-    gp = grad @ np.swapaxes(v, -1, -2)  # (..., Tq, Tk)
-    gs = weights * (gp - (gp * weights).sum(axis=-1, keepdims=True))
+    gs = grad @ np.swapaxes(v, -1, -2)  # dP (..., Tq, Tk)
+    gs -= (grad * out).sum(axis=-1, keepdims=True)
+    gs *= weights
     gs *= scale
     if allowed is not None:
-        gs *= allowed
+        blocked, empty_rows = blocked_positions(allowed)
+        if empty_rows:
+            np.copyto(gs, 0, where=blocked)
     return gs
 
 
@@ -58,13 +79,13 @@ class ScaledDotProductAttention(Function):
     def forward(self, q, k, v, allowed=None):
         self.scale = 1.0 / math.sqrt(q.shape[-1])
         self.q, self.k, self.v, self.allowed = q, k, v, allowed
-        out, self.weights = attend(q, k, v, allowed, self.scale)
-        return out
+        self.out, self.weights = attend(q, k, v, allowed, self.scale)
+        return self.out
 
     def backward(self, grad):
         p, q, k, v = self.weights, self.q, self.k, self.v
         gv = unbroadcast(np.swapaxes(p, -1, -2) @ grad, v.shape) if self.needs_input_grad[2] else None
-        gs = scores_grad(grad, p, v, self.scale, self.allowed)
+        gs = scores_grad(grad, p, v, self.out, self.scale, self.allowed)
         gq = unbroadcast(gs @ k, q.shape) if self.needs_input_grad[0] else None
         gk = unbroadcast(np.swapaxes(gs, -1, -2) @ q, k.shape) if self.needs_input_grad[1] else None
         return gq, gk, gv
@@ -101,19 +122,21 @@ class SelfAttentionHeads(Function):
         qkv = qkv.reshape(b, t, 3, h, c // h).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd)
         self.q, self.k, self.v = q, k, v = qkv[0], qkv[1], qkv[2]
         self.allowed = allowed
-        out, self.weights = attend(q, k, v, allowed, self.scale)  # (B, H, T, hd)
-        return merge_heads(out)  # (B, T, C)
+        self.out, self.weights = attend(q, k, v, allowed, self.scale)  # (B, H, T, hd)
+        return merge_heads(self.out)  # (B, T, C)
 
     def backward(self, grad):
         b, t, c = self.shape
         p, q, k, v = self.weights, self.q, self.k, self.v
         g = split_heads(grad, self.num_heads)  # (B, H, T, hd)
-        gv = p.transpose(0, 1, 3, 2) @ g
-        gs = scores_grad(g, p, v, self.scale, self.allowed)  # (B, H, T, T)
-        gq = gs @ k
-        gk = gs.transpose(0, 1, 3, 2) @ q
-        # (3, B, H, T, hd) -> (B*T, 3C), the layout of the fused projection's output
-        gqkv = np.stack((gq, gk, gv)).transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * c)
+        h, hd = self.num_heads, c // self.num_heads
+        # (B, T, 3, H, hd) = (B*T, 3C), the layout of the fused projection's output
+        gqkv = np.empty((b, t, 3, h, hd), dtype=grad.dtype)
+        gqkv[:, :, 2] = (p.transpose(0, 1, 3, 2) @ g).transpose(0, 2, 1, 3)  # dV
+        gs = scores_grad(g, p, v, self.out, self.scale, self.allowed)  # (B, H, T, T)
+        gqkv[:, :, 0] = (gs @ k).transpose(0, 2, 1, 3)  # dQ
+        gqkv[:, :, 1] = (gs.transpose(0, 1, 3, 2) @ q).transpose(0, 2, 1, 3)  # dK
+        gqkv = gqkv.reshape(b * t, 3 * c)
         gx = (gqkv @ self.w.T).reshape(b, t, c) if self.needs_input_grad[0] else None
         gw = self.x2d.T @ gqkv  # (C, 3C)
         gb = gqkv.sum(axis=0)  # (3C,)

@@ -45,31 +45,42 @@ class LogSoftmax(Function):
 
 
 class LayerNorm(Function):
-    """(x - mean) / sqrt(var + eps) * gamma + beta over the last axis."""
+    """(x - mean) / sqrt(var + eps) * gamma + beta over the last axis (in place on two buffers)."""
 
     def forward(self, x, gamma, beta, eps=1e-5):
-        mean = x.mean(axis=-1, keepdims=True)
-        centered = x - mean
-        var = np.mean(centered * centered, axis=-1, keepdims=True)
-        self.inv_std = 1.0 / np.sqrt(var + eps)  # (..., 1)
-        self.x_hat = centered * self.inv_std  # (..., C)
-        self.gamma = gamma
-        return self.x_hat * gamma + beta
+        inv_n = 1.0 / x.shape[-1]
+        x_hat = x - x.sum(axis=-1, keepdims=True) * inv_n  # centred
+        out = x_hat * x_hat
+        var = out.sum(axis=-1, keepdims=True)
+        var *= inv_n
+        var += eps
+        self.inv_std = inv_std = 1.0 / np.sqrt(var)  # (..., 1)
+        x_hat *= inv_std
+        self.x_hat, self.gamma = x_hat, gamma  # (..., C)
+        np.multiply(x_hat, gamma, out=out)
+        out += beta
+        return out
 
     def backward(self, grad):
         x_hat, inv_std = self.x_hat, self.inv_std
-        g2 = grad.reshape(-1, grad.shape[-1])
-        ggamma = (g2 * x_hat.reshape(g2.shape)).sum(axis=0) if self.needs_input_grad[1] else None
+        c = grad.shape[-1]
+        g2 = grad.reshape(-1, c)
+        tmp = grad * x_hat
+        ggamma = tmp.reshape(-1, c).sum(axis=0) if self.needs_input_grad[1] else None
         gbeta = g2.sum(axis=0) if self.needs_input_grad[2] else None
         gx = None
         if self.needs_input_grad[0]:
-            gxhat = grad * self.gamma
-            # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat))
-            gx = inv_std * (
-                gxhat
-                - gxhat.mean(axis=-1, keepdims=True)
-                - x_hat * (gxhat * x_hat).mean(axis=-1, keepdims=True)
-            )
+            # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat)), gxhat = grad * gamma
+            gx = grad * self.gamma
+            np.multiply(gx, x_hat, out=tmp)
+            mean_gx_xhat = tmp.sum(axis=-1, keepdims=True)
+            mean_gx_xhat *= 1.0 / c
+            np.multiply(x_hat, mean_gx_xhat, out=tmp)
+            mean_gx = gx.sum(axis=-1, keepdims=True)
+            mean_gx *= 1.0 / c
+            gx -= mean_gx
+            gx -= tmp
+            gx *= inv_std
         return gx, ggamma, gbeta
 
 
