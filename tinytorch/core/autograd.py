@@ -127,9 +127,14 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
             g = grads.pop(node)
             ctx = node._ctx
             if ctx is None:
-                # A leaf: keep our own copy so later in-place edits never alias another tensor.
-                g = np.array(g, dtype=node.data.dtype)
-                node.grad = g if node.grad is None else node.grad + g
+                # A leaf: keep our own copy so later in-place edits never alias another tensor;
+                # an optimizer's parameter keeps it in its slot of one flat gradient buffer.
+                if node.grad is None:
+                    home = node._grad_home
+                    stored = None if home is None else home.store(node, g)
+                    node.grad = np.array(g, dtype=node.data.dtype) if stored is None else stored
+                else:
+                    node.grad = node.grad + np.asarray(g, dtype=node.data.dtype)
                 continue
             if node._retain_grad:
                 node.grad = np.array(g) if node.grad is None else node.grad + g

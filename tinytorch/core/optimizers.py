@@ -14,22 +14,31 @@ from .tensor import Tensor
 
 
 class FlatParameters:
-    """Keeps every parameter's `.data` as a view into one contiguous buffer (same dtype only)."""
+    """Keeps every parameter's `.data` as a view into one contiguous buffer (same dtype only).
+
+    Gradients get the same layout: backward stores a parameter's first gradient straight into its
+    slot of a flat gradient buffer (`store`), so clipping, finiteness checks and the update each
+    run as one numpy call over all weights, with no gathering. A slot is written once per buffer;
+    the next backward starts a fresh buffer, so a `.grad` array a user kept is never overwritten.
+    """
 
     def __init__(self, params: list):
         self.params = params
         self.sizes = [p.data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.index = {id(p): i for i, p in enumerate(params)}
         self.flat = None
         self.grad = None
+        self._grad_views: list = []
         if len({p.data.dtype for p in params}) == 1:
             self._seat()
 
     def _seat(self) -> None:
         self.flat = np.concatenate([p.data.ravel() for p in self.params])
-        self.grad = np.empty_like(self.flat)
+        self.grad = None
         for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:]):
             p.data = self.flat[lo:hi].reshape(p.data.shape)
+            p._grad_home = self
 
     def ready(self) -> bool:
         """True when the fast path applies: all views intact (a user may have replaced `.data`)."""
@@ -37,14 +46,40 @@ class FlatParameters:
             return False
         if any(p.data.base is not self.flat for p in self.params):
             if len({p.data.dtype for p in self.params}) != 1:
-                self.flat = None
+                self.flat = self.grad = None
                 return False
             self._seat()
         return True
 
-    def gather_grads(self) -> np.ndarray:
-        np.concatenate([p.grad.ravel() for p in self.params], out=self.grad)
+    def store(self, param, grad: np.ndarray) -> np.ndarray | None:
+        """Copy a parameter's first gradient of a backward into its slot; None where no slot fits."""
+        i = self.index.get(id(param))
+        if i is None or self.flat is None or grad.shape != param.shape or param.data.dtype != self.flat.dtype:
+            return None
+        if self.grad is None or self._grad_views[i] is not None:  # slot taken: an earlier backward's
+            self.grad = np.empty_like(self.flat)
+            self._grad_views = [None] * len(self.params)
+        view = self.grad[self.offsets[i] : self.offsets[i + 1]].reshape(param.shape)
+        np.copyto(view, grad)
+        self._grad_views[i] = view
+        return view
+
+    def flat_grad(self) -> np.ndarray | None:
+        """The flat gradient buffer when every parameter's `.grad` is still its slot there, else None."""
+        if self.grad is None:
+            return None
+        for p, view in zip(self.params, self._grad_views):
+            if p.grad is not view or view is None:
+                return None
         return self.grad
+
+    def gather_grads(self) -> np.ndarray:
+        flat = self.flat_grad()
+        if flat is not None:
+            return flat
+        out = np.empty_like(self.flat)
+        np.concatenate([p.grad.ravel() for p in self.params], out=out)
+        return out
 
     def slices(self, flat: np.ndarray) -> list:
         """Per-parameter views of a flat state array."""
@@ -91,6 +126,11 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters without one are left alone)."""
+        flat_grad = self._flat.flat_grad()
+        if flat_grad is not None and self._flat.ready():  # every gradient sits in the flat buffer
+            self.step_count += 1
+            self._update(self._flat.flat, flat_grad, self._state)
+            return
         present = self._check_grads()
         if not present:
             return
@@ -105,6 +145,14 @@ class Optimizer:
             state = {k: v[lo:hi].reshape(p.shape) for k, v in self._state.items()}
             grad = np.asarray(p.grad, dtype=p.data.dtype)
             self._update(p.data, grad, state)
+
+    def flat_grad(self) -> np.ndarray | None:
+        """All parameters' gradients as one flat array to edit in place (clip, scale), or None.
+
+        Available after a backward that gave every parameter its first gradient, until a `.grad`
+        is replaced; editing it edits every `p.grad` (they are views of it).
+        """
+        return self._flat.flat_grad()
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -31,6 +31,7 @@ class Tensor:
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
     __array_priority__ = 1000
     _seq = 0  # creation number (set per instance); the backward engine orders nodes by it
+    _grad_home = None  # an optimizer's flat gradient buffer that backward stores this leaf's grad in
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)

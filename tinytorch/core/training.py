@@ -27,6 +27,10 @@ def _grads_finite(params) -> bool:
     return math.isfinite(sum(float(np.sum(p.grad, dtype=np.float64)) for p in params if p.grad is not None))
 
 
+def _finite(values: np.ndarray) -> bool:
+    return math.isfinite(float(np.sum(values, dtype=np.float64)))
+
+
 def _batch_size(inputs) -> int:
     shape = getattr(inputs, "shape", None)
     return int(shape[0]) if shape else len(inputs)
@@ -71,6 +75,7 @@ class Trainer:
         self.history = {"train_loss": [], "val_loss": [], "val_step": [], "learning_rates": []}
         self.history["eval_loss"] = self.history["val_loss"]  # TinyTorch's name for the same list
         self._params = list(getattr(optimizer, "params", None) or model.parameters())
+        self._flat_grad = getattr(optimizer, "flat_grad", None)
         self._forward = model if callable(model) else model.forward
         sched = self.schedule
         self._lr_fn = None if sched is None else (sched if callable(sched) else sched.get_lr)
@@ -140,22 +145,31 @@ class Trainer:
         if self._pending == 0:
             return
         count = self._pending_samples
+        # One array holding every gradient (views of it), when the optimizer keeps them that way.
+        flat = self._flat_grad() if self._flat_grad is not None else None
         if count != 1:
             scale = 1.0 / count
-            for p in self._params:
-                if p.grad is not None:
-                    p.grad = p.grad * scale
+            if flat is not None:
+                flat *= scale
+            else:
+                for p in self._params:
+                    if p.grad is not None:
+                        p.grad = p.grad * scale
         if self.grad_clip_value is not None:
             v = self.grad_clip_value
-            for p in self._params:
-                if p.grad is not None:
-                    p.grad = np.clip(p.grad, -v, v)
+            if flat is not None:
+                np.clip(flat, -v, v, out=flat)
+            else:
+                for p in self._params:
+                    if p.grad is not None:
+                        p.grad = np.clip(p.grad, -v, v)
         if self.grad_clip_norm is not None:
             norm = clip_grad_norm(self._params, self.grad_clip_norm)
             if not math.isfinite(norm):
                 self._abort(f"Trainer: gradient norm is {norm} at step {self.step}; "
                             f"stopped before the optimizer step, the weights are unchanged")
-        elif not _grads_finite(self._params):  # a finite loss can still have NaN gradients (sqrt at 0, ...)
+        elif not (_finite(flat) if flat is not None else _grads_finite(self._params)):
+            # a finite loss can still have NaN gradients (sqrt at 0, ...)
             self._abort(f"Trainer: a gradient holds NaN or inf at step {self.step}; "
                         f"stopped before the optimizer step, the weights are unchanged")
         if self._lr_fn is not None:
