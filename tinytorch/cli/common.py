@@ -1,0 +1,194 @@
+"""Shared pieces of the train, generate and doctor commands: model sizes, text and checkpoint loading."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import asdict, dataclass
+
+from . import UserError
+
+CHECKPOINT_KIND = "tinytorch-train"  # config["kind"] of checkpoints written by `tinytorch train`
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """A named model size with the training settings that suit it."""
+
+    embed_dim: int
+    num_layers: int
+    num_heads: int
+    seq_len: int
+    batch_size: int
+    lr: float
+    bpe_vocab: int  # target vocabulary of a BPE tokenizer trained for this size
+    steps: int  # default step count
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+SIZES = {
+    "tiny": ModelSize(embed_dim=32, num_layers=1, num_heads=4, seq_len=64, batch_size=16, lr=3e-3, bpe_vocab=384, steps=300),
+    "small": ModelSize(embed_dim=64, num_layers=2, num_heads=4, seq_len=64, batch_size=16, lr=3e-3, bpe_vocab=512, steps=500,
+                       dropout=0.1),
+    "medium": ModelSize(embed_dim=128, num_layers=4, num_heads=4, seq_len=128, batch_size=16, lr=1e-3, bpe_vocab=1024, steps=1000,
+                        dropout=0.1),
+}
+
+
+def one_line_errors(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """Make argparse report a bad option in one stderr line (exit 2) instead of usage plus error."""
+    def error(message: str):
+        print(f"tinytorch {command}: error: {message} (see tinytorch {command} --help)", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error
+    return parser
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def read_text(path: str) -> str:
+    """The UTF-8 text of `path`; a missing, unreadable, binary or empty file is a UserError."""
+    if not os.path.exists(path):
+        raise UserError(f"no such file: '{path}'")
+    if os.path.isdir(path):
+        raise UserError(f"'{path}' is a directory, not a text file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise UserError(f"'{path}' is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"cannot read '{path}': {exc.strerror}") from None
+    if not text.strip():
+        raise UserError(f"'{path}' is empty: there is no text to train on")
+    if "\x00" in text:
+        raise UserError(f"'{path}' contains NUL bytes: it looks binary, not like text")
+    return text
+
+
+def make_tokenizer(kind: str, text: str, size: ModelSize):
+    """A character tokenizer over the text's characters, or a byte-level BPE trained on it."""
+    from ..core.tokenization import BPETokenizer, CharTokenizer
+
+    if kind == "char":
+        return CharTokenizer().build_vocab(text)
+    return BPETokenizer(vocab_size=size.bpe_vocab).train(text)
+
+
+def unknown_chars(tokenizer, text: str) -> str:
+    """Characters of `text` a CharTokenizer would encode as <UNK> ('' for other tokenizers)."""
+    lookup = getattr(tokenizer, "char_to_id", None)
+    if lookup is None:
+        return ""
+    return "".join(sorted({c for c in text if c not in lookup}))
+
+
+def read_checkpoint_header(path: str) -> dict:
+    """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
+    from ..core.checkpoint import load_checkpoint
+
+    if not os.path.exists(path):
+        raise UserError(f"no such checkpoint: '{path}'")
+    try:
+        return load_checkpoint(path, restore_rng=False)
+    except (ValueError, TypeError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def model_config_of(meta: dict, path: str, vocab_size: int) -> dict:
+    """GPT keyword arguments from a checkpoint written by `tinytorch train` or by the copilot experiment."""
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        raise UserError(f"'{path}' has no model configuration: it was not written by tinytorch train")
+    model = config.get("model", config)  # copilot checkpoints store the CodeModelConfig fields directly
+    keys = ("embed_dim", "num_layers", "num_heads", "max_seq_len")
+    missing = [k for k in keys if not isinstance(model.get(k), int) or isinstance(model.get(k), bool)]
+    if missing:
+        raise UserError(f"'{path}' has an incompatible model configuration (missing or malformed {missing})")
+    kwargs = {k: model[k] for k in keys}
+    kwargs["vocab_size"] = int(model.get("vocab_size", vocab_size))
+    kwargs["dropout"] = float(model.get("dropout", 0.0))
+    if isinstance(model.get("mlp_ratio"), (int, float)) and not isinstance(model.get("mlp_ratio"), bool):
+        kwargs["mlp_ratio"] = model["mlp_ratio"]
+    return kwargs
+
+
+def tokenizer_of(meta: dict, path: str):
+    from ..core.tokenization import Tokenizer
+
+    if not isinstance(meta.get("tokenizer"), dict):
+        raise UserError(f"'{path}' holds no tokenizer: cannot turn text into the model's token ids")
+    try:
+        return Tokenizer.from_dict(meta["tokenizer"])
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"'{path}' has an unreadable tokenizer: {exc}") from None
+
+
+def load_model(path: str, check_vocab: bool = True):
+    """(GPT with the checkpoint's weights, tokenizer, metadata); the RNG is left alone.
+
+    With `check_vocab`, a model and tokenizer of different vocabulary sizes are a UserError.
+    """
+    from ..core.checkpoint import load_checkpoint
+    from ..core.transformer import GPT
+
+    meta = read_checkpoint_header(path)
+    tokenizer = tokenizer_of(meta, path)
+    kwargs = model_config_of(meta, path, tokenizer.vocab_size)
+    if check_vocab and kwargs["vocab_size"] != tokenizer.vocab_size:
+        raise UserError(f"'{path}' is inconsistent: model vocabulary {kwargs['vocab_size']} but tokenizer "
+                        f"vocabulary {tokenizer.vocab_size}")
+    try:
+        model = GPT(**kwargs)
+        load_checkpoint(path, model, restore_rng=False)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"'{path}' does not fit the model it describes: {exc}") from None
+    model.eval()
+    return model, tokenizer, meta
+
+
+def split_tokens(ids: list, seq_len: int, val_fraction: float = 0.1) -> tuple[list, list, int]:
+    """(train ids, validation ids, window length): the last 10% of the stream validates.
+
+    The window shrinks (down to 8) when the validation part is too short for a full window.
+    """
+    n = len(ids)
+    n_val = max(int(n * val_fraction), 1)
+    window = min(seq_len, n_val - 1, n - n_val - 1)
+    if window < 8:
+        raise UserError(f"the text is too short: {n} tokens; training needs at least 90 "
+                        f"(windows of 8 or more tokens in both the 90% train and 10% validation parts)")
+    return ids[: n - n_val], ids[n - n_val:], window

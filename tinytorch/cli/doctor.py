@@ -1,0 +1,254 @@
+"""`tinytorch doctor`: the test plan's debugging checklist, measured on a checkpoint or a fresh configuration.
+
+Each check prints one ✓/✗ line with the value it measured; the exit code is 1 if any check fails.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import UserError
+from .common import (SIZES, load_model, make_tokenizer, one_line_errors, read_text, split_tokens)
+
+LR_RANGE = (1e-4, 1e-2)
+INITIAL_LOSS_TOLERANCE = 0.3  # |initial loss - ln(V)| for a fresh model
+EXPLODING_NORM = 100.0  # a per-parameter gradient norm above this on one batch is exploding
+BATCH = 8
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("doctor", help="run the debugging checklist on a checkpoint or a configuration",
+                              description="Automated debugging checklist: gradient flow, initial loss, NaN/Inf, "
+                                          "tokenization, target shift, learning rate, architecture.")
+    one_line_errors(p, "doctor")
+    p.add_argument("checkpoint", metavar="CKPT", nargs="?", default=None, help="a checkpoint of tinytorch train")
+    p.add_argument("--config", choices=tuple(SIZES), default=None, help="check a fresh model of this size instead")
+    p.add_argument("--tokenizer", choices=("char", "bpe"), default="char", help="for --config (default char)")
+    p.add_argument("--data", metavar="FILE", default=None, help="text to check with (default: bundled snippets)")
+    p.set_defaults(func=run)
+
+
+class Checklist:
+    def __init__(self):
+        self.lines: list = []
+
+    def add(self, ok: bool, name: str, measured: str) -> bool:
+        self.lines.append((bool(ok), name, measured))
+        return bool(ok)
+
+    def print(self) -> None:
+        """Every line in the checklist's order (the number leading each name), then the tally."""
+        for ok, name, measured in sorted(self.lines, key=lambda line: line[1].split(".")[0]):
+            print(f"{'✓' if ok else '✗'} {name}: {measured}")
+        passed = len(self.lines) - self.failed
+        print(f"\n{passed}/{len(self.lines)} checks passed" + (f"; {self.failed} failed" if self.failed else ""))
+
+    @property
+    def failed(self) -> int:
+        return sum(not ok for ok, *_ in self.lines)
+
+
+def _sample_text(args, tokenizer) -> str:
+    """The user's --data, else the bundled snippets (else, for a char tokenizer, text from its own vocabulary)."""
+    if args.data:
+        return read_text(args.data)
+    from ..data.python_snippets import SNIPPETS
+
+    text = "\n\n".join(SNIPPETS)
+    lookup = getattr(tokenizer, "char_to_id", None)
+    if lookup is not None and any(c not in lookup for c in text):
+        chars = [c for c in getattr(tokenizer, "vocab", [])[1:]]
+        text = "".join(np.random.default_rng(0).choice(chars, size=2000)) if chars else ""
+    return text
+
+
+def check_gradients(cl: Checklist, model, inputs, targets, loss_fn) -> None:
+    """One backward: every parameter must get a finite, non-zero, not exploding gradient."""
+    model.zero_grad()
+    loss_fn(model(inputs), targets).backward()
+    named = list(model.named_parameters())
+    missing, zero, nonfinite, exploding, norms = [], [], [], [], {}
+    for name, p in named:
+        if p.grad is None:
+            missing.append(name)
+            continue
+        if not np.all(np.isfinite(p.grad)):
+            nonfinite.append(name)
+            continue
+        norms[name] = float(np.linalg.norm(p.grad))
+        # The key bias is the one parameter with no real gradient: softmax ignores a shift of a query's scores.
+        if norms[name] == 0.0 and not name.endswith("k_proj.bias"):
+            zero.append(name)
+        if norms[name] > EXPLODING_NORM:
+            exploding.append(name)
+    model.zero_grad()
+    good = len(named) - len(missing) - len(zero) - len(nonfinite) - len(exploding)
+    biggest = max(norms, key=norms.get) if norms else "-"
+    parts = [f"{good}/{len(named)} parameters get finite, non-zero gradients"]
+    for label, names in (("none", missing), ("zero", zero), ("NaN/Inf", nonfinite),
+                         (f"exploding (norm > {EXPLODING_NORM:g})", exploding)):
+        if names:
+            parts.append(f"{label}: {', '.join(names[:4])}{' ...' if len(names) > 4 else ''}")
+    if norms:
+        parts.append(f"largest norm {norms[biggest]:.3g} ({biggest})")
+    cl.add(good == len(named), "1. Gradient flow", "; ".join(parts))
+
+
+def check_losses(cl: Checklist, model, fresh, inputs, targets, loss_fn, vocab: int) -> None:
+    from ..core.autograd import no_grad
+
+    ln_v = math.log(vocab)
+    with no_grad():
+        fresh_logits = fresh(inputs).data
+        initial = float(loss_fn(fresh(inputs), targets).data)
+        logits = model(inputs).data if model is not fresh else fresh_logits
+        current = float(loss_fn(model(inputs), targets).data) if model is not fresh else initial
+    cl.add(abs(initial - ln_v) <= INITIAL_LOSS_TOLERANCE, "2. Initial loss",
+           f"{initial:.3f} for a fresh model vs ln({vocab}) = {ln_v:.3f} (|diff| {abs(initial - ln_v):.3f}, "
+           f"allowed {INITIAL_LOSS_TOLERANCE})")
+    if model is not fresh:
+        cl.add(math.isfinite(current) and current < ln_v, "2. Trained loss",
+               f"{current:.3f} on this text vs ln({vocab}) = {ln_v:.3f} for guessing")
+    bad_weights = [n for n, p in model.named_parameters() if not np.all(np.isfinite(p.data))]
+    finite_logits = bool(np.all(np.isfinite(logits)))
+    measured = (f"weights {'all finite' if not bad_weights else 'NaN/Inf in ' + ', '.join(bad_weights[:4])} "
+                f"({len(list(model.parameters()))} tensors); logits {'finite' if finite_logits else 'NaN/Inf'} "
+                f"(max |logit| {np.max(np.abs(logits)) if finite_logits else float('nan'):.3g})")
+    cl.add(not bad_weights and finite_logits, "2. NaN/Inf", measured)
+
+
+def check_data(cl: Checklist, tokenizer, text: str, seq_len: int) -> tuple:
+    """Round trip, windows and padding; returns the (inputs, targets) batch for the model checks."""
+    from ..core.dataloader import PaddedSequenceDataset, TokenWindowDataset
+
+    sample = text[:4000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ids = tokenizer.encode(sample)
+    back = tokenizer.decode(ids)
+    first_diff = next((i for i, (a, b) in enumerate(zip(sample, back)) if a != b), min(len(sample), len(back)))
+    ok = back == sample
+    cl.add(ok, "3. Tokenizer round trip",
+           f"decode(encode(text)) == text for {len(sample):,} characters -> {len(ids):,} ids" if ok else
+           f"differs at character {first_diff}: {sample[first_diff:first_diff + 12]!r} came back as "
+           f"{back[first_diff:first_diff + 12]!r}")
+
+    window = min(seq_len, len(ids) - 1)
+    if window < 1:
+        raise UserError(f"the text encodes to {len(ids)} token(s): too short to check training windows")
+    windows = TokenWindowDataset(np.asarray(ids), window, stride=max(1, window))
+    idx = np.arange(min(BATCH, len(windows)))
+    inputs, targets = windows.get_batch(idx)
+    shifted = int(np.sum(np.all(inputs.data[:, 1:] == targets.data[:, :-1], axis=1)))
+    continues = int(np.sum(targets.data[:, -1] == np.asarray(ids)[idx * windows.stride + window]))
+    n = len(idx)
+    lines = text.split("\n")[:BATCH] or [text]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        encoded = [tokenizer.encode(line) + [0] for line in lines if line]
+    padded_ok, pad_note = True, "no short lines to pad"
+    if encoded:
+        width = max(len(e) for e in encoded) + 2
+        padded = PaddedSequenceDataset(encoded, width, pad_id=0, target_pad_id=-100, truncate=True)
+        lengths = padded.lengths
+        pad_in = all(np.all(padded.inputs[i, lengths[i]:] == 0) for i in range(len(encoded)))
+        ignored = all(np.all(padded.targets[i, lengths[i] - 1:] == -100) for i in range(len(encoded)))
+        shift = all(np.array_equal(padded.targets[i, : lengths[i] - 1], padded.inputs[i, 1: lengths[i]])
+                    for i in range(len(encoded)))
+        padded_ok = pad_in and ignored and shift
+        pad_note = (f"padding with id 0 after each of {len(encoded)} lines, padded targets ignored (-100): "
+                    f"{'yes' if pad_in and ignored else 'NO'}, real targets shifted: {'yes' if shift else 'NO'}")
+    cl.add(shifted == n and continues == n and padded_ok, "3. Padding and target shift",
+           f"targets == inputs shifted by 1 in {shifted}/{n} windows of {window}; {pad_note}")
+    return inputs.data, targets.data, window
+
+
+def _guarded(cl: Checklist, name: str, check, *args):
+    """Run one check; an exception is a failed line naming the error, not a crash of the whole checklist."""
+    try:
+        return check(*args)
+    except UserError:
+        raise
+    except Exception as exc:
+        cl.add(False, name, f"could not run: {type(exc).__name__}: {exc}")
+        return None
+
+
+def run(args) -> int:
+    from ..core.losses import CrossEntropyLoss
+    from ..core.random import manual_seed
+    from ..core.transformer import GPT
+
+    if args.checkpoint is not None and args.config is not None:
+        raise UserError("give a checkpoint or --config, not both")
+    if args.checkpoint is None and args.config is None:
+        raise UserError("nothing to check: give a checkpoint (tinytorch doctor CKPT) or --config tiny|small|medium")
+    if args.checkpoint:
+        model, tokenizer, meta = load_model(args.checkpoint, check_vocab=False)
+        cfg = dict(model.config)
+        train_cfg = ((meta.get("config") or {}).get("train") or {})
+        size = train_cfg.get("size") or meta.get("config") or {}
+        lr = size.get("lr")
+        seq_len = train_cfg.get("seq_len", size.get("max_seq_len", cfg["max_seq_len"]))
+        clip = 1.0 if train_cfg else size.get("clip_norm")
+        title = f"'{args.checkpoint}' (trained {meta.get('step', 0)} steps)"
+    else:
+        size = SIZES[args.config]
+        text = read_text(args.data) if args.data else None
+        if text is None:
+            from ..data.python_snippets import SNIPPETS
+            text = "\n\n".join(SNIPPETS)
+        tokenizer = make_tokenizer(args.tokenizer, text, size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, _, seq_len = split_tokens(tokenizer.encode(text), size.seq_len)
+        manual_seed(0)
+        model = GPT(tokenizer.vocab_size, size.embed_dim, size.num_layers, size.num_heads, seq_len, size.dropout)
+        cfg, lr, clip = dict(model.config), size.lr, 1.0
+        title = f"a fresh '{args.config}' model"
+    print(f"tinytorch doctor: {title}: vocab {cfg['vocab_size']}, embed {cfg['embed_dim']}, {cfg['num_layers']} "
+          f"layer(s), {cfg['num_heads']} heads, max_seq_len {cfg['max_seq_len']}; {type(tokenizer).__name__}")
+    cl = Checklist()
+    text = _sample_text(args, tokenizer) if args.checkpoint or args.data else text
+    batch = _guarded(cl, "3. Data processing", check_data, cl, tokenizer, text, min(seq_len, cfg["max_seq_len"]))
+    window = batch[2] if batch else seq_len
+    loss_fn = CrossEntropyLoss()
+    fresh = model
+    if args.checkpoint:  # a fresh model of the same shape, for the initial-loss check
+        manual_seed(0)
+        fresh = GPT(**{k: cfg[k] for k in ("vocab_size", "embed_dim", "num_layers", "num_heads", "max_seq_len")})
+    model.eval()
+    if batch:
+        _guarded(cl, "1. Gradient flow", check_gradients, cl, model, batch[0], batch[1], loss_fn)
+        _guarded(cl, "2. Loss computation", check_losses, cl, model, fresh, batch[0], batch[1], loss_fn,
+                 cfg["vocab_size"])
+    else:
+        cl.add(False, "1. Gradient flow", "not checked: no data batch")
+        cl.add(False, "2. Loss computation", "not checked: no data batch")
+
+    if lr is None:
+        cl.add(False, "4. Learning rate", "not recorded in the checkpoint")
+    else:
+        lo, hi = LR_RANGE
+        cl.add(lo <= lr <= hi, "4. Learning rate", f"{lr:g} in [{lo:g}, {hi:g}]")
+    cl.add(clip is not None and clip > 0, "4. Gradient clipping",
+           f"global norm clipped at {clip:g}" if clip else "no clipping configured")
+    heads = cfg["num_heads"]
+    cl.add(cfg["embed_dim"] % heads == 0, "5. Embedding dimension",
+           f"embed_dim {cfg['embed_dim']} divisible by num_heads {heads} (head_dim {cfg['embed_dim'] / heads:g})")
+    over_ok = False
+    try:
+        model(np.zeros((1, cfg["max_seq_len"] + 1), dtype=np.int64))
+    except ValueError:
+        over_ok = True
+    cl.add(seq_len <= cfg["max_seq_len"] and window <= cfg["max_seq_len"] and over_ok, "5. Sequence length",
+           f"training windows {seq_len} <= max_seq_len {cfg['max_seq_len']}; "
+           f"{cfg['max_seq_len'] + 1} tokens {'rejected with a clear error' if over_ok else 'NOT rejected'}")
+    cl.add(tokenizer.vocab_size == cfg["vocab_size"], "5. Vocabulary size",
+           f"tokenizer {tokenizer.vocab_size} {'==' if tokenizer.vocab_size == cfg['vocab_size'] else '!='} "
+           f"model {cfg['vocab_size']}")
+    cl.print()
+    return 1 if cl.failed else 0

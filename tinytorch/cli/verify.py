@@ -1,0 +1,117 @@
+"""`tinytorch verify`: the test plan's quick validation and every layer, measured, with a verdict.
+
+Exit code 0 when verified, 1 when a layer fails; `--report DIR` writes an HTML page with plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import sys
+import time
+
+from . import UserError
+
+STATUS_START = "<!-- status:start -->"
+STATUS_END = "<!-- status:end -->"
+
+
+def add_parser(subparsers) -> None:
+    from ..experiments.verification import LAYER_KEYS
+
+    p = subparsers.add_parser("verify", help="prove that transformers learn: the test plan's layers, measured",
+                              description="Run the test plan's quick validation and each verification layer; "
+                                          "exit 1 if any layer fails.")
+    p.add_argument("--full", action="store_true", help="larger budgets and three seeds per layer (minutes)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--only", metavar="LAYER[,LAYER]", default=None,
+                   help=f"run only these layers: {', '.join(LAYER_KEYS)}")
+    p.add_argument("--report", metavar="DIR", default=None, help="write an HTML report with plots to DIR")
+    p.add_argument("--write-plan", metavar="PATH", default=None,
+                   help=f"write the results into a Markdown file between {STATUS_START} and {STATUS_END}")
+    p.set_defaults(func=run)
+
+
+def _parse_only(text):
+    from ..experiments.verification import LAYER_KEYS
+
+    if text is None:
+        return None
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in LAYER_KEYS]
+    if unknown or not keys:
+        raise UserError(f"--only: unknown layer(s) {unknown or [text]}; choose from {', '.join(LAYER_KEYS)}")
+    return keys
+
+
+def status_block(verification, date: str) -> str:
+    """The Markdown written between the plan's status markers."""
+    from ..experiments.verification import layer_line, quick_block, verdict_line
+
+    lines = [quick_block(verification.quick, date, verification.quick_error), ""]
+    lines += [f"- {layer_line(layer)}" for layer in verification.layers]
+    lines += ["", f"{verdict_line(verification)} ({verification.budget.name} run, {verification.seconds:.1f}s)"]
+    return "\n".join(lines)
+
+
+def write_status(path: str, block: str) -> None:
+    """Replace the text between the status markers of `path` (appending markers if it has none), atomically."""
+    text = ""
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    wrapped = f"{STATUS_START}\n{block}\n{STATUS_END}"
+    start, end = text.find(STATUS_START), text.find(STATUS_END)
+    if start >= 0 and end > start:
+        text = text[:start] + wrapped + text[end + len(STATUS_END):]
+    elif start >= 0 or end >= 0:
+        raise UserError(f"--write-plan: '{path}' has only one of the markers {STATUS_START} / {STATUS_END}")
+    else:
+        text = text + ("\n" if text and not text.endswith("\n") else "") + wrapped + "\n"
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _check_writable_dir(path: str, what: str) -> None:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{what}: '{path}' exists and is not a directory")
+
+
+def run(args) -> int:
+    from ..experiments.verification import FULL, QUICK, layer_line, quick_block, run_verification, verdict_line
+
+    only = _parse_only(args.only)
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0, got {args.seed}")
+    if args.report:
+        _check_writable_dir(args.report, "--report")
+    if args.write_plan and os.path.isdir(args.write_plan):
+        raise UserError(f"--write-plan: '{args.write_plan}' is a directory, not a Markdown file")
+    base = FULL if args.full else QUICK
+    budget = dataclasses.replace(base, seeds=tuple(args.seed + i for i in range(len(base.seeds))))
+    date = datetime.date.today().isoformat()
+    start = time.perf_counter()
+
+    def on_quick(v):
+        print(quick_block(v.quick, date, v.quick_error), flush=True)
+        print(flush=True)
+
+    def on_layer(layer):
+        print(layer_line(layer), flush=True)
+
+    verification = run_verification(budget, only, on_quick=on_quick, on_layer=on_layer, raise_errors=args.debug)
+    hint = "" if args.full else "; --full for larger budgets and three seeds"
+    print(f"\nTotal time: {time.perf_counter() - start:.1f}s ({budget.name} run{hint})", flush=True)
+    print(verdict_line(verification), flush=True)
+    if args.report:
+        from ..report import write_report
+
+        page = write_report(verification, args.report)
+        print(f"report: {page}", file=sys.stderr)
+    if args.write_plan:
+        write_status(args.write_plan, status_block(verification, date))
+        print(f"status written to {args.write_plan}", file=sys.stderr)
+    return 0 if verification.verified else 1
