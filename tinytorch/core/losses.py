@@ -62,8 +62,7 @@ class CrossEntropyLoss(Module):
         if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
             bad = counted[(counted < 0) | (counted >= num_classes)][0]
             raise ValueError(f"CrossEntropyLoss: target {bad} is outside [0, {num_classes})")
-        flat_logits = logits if logits.ndim == 2 else logits.reshape(-1, num_classes)
-        loss = F.cross_entropy(flat_logits, flat, self.ignore_index, self.reduction)
+        loss = F.cross_entropy(logits, flat, self.ignore_index, self.reduction)  # flattens (B, T, C) itself
         if self.reduction == "none" and ids.ndim > 1:
             loss = loss.reshape(ids.shape)
         return loss

@@ -27,6 +27,7 @@ class FlatParameters:
         self.sizes = [p.data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
         self.index = {id(p): i for i, p in enumerate(params)}
+        self._bounds = [(int(lo), int(hi)) for lo, hi in zip(self.offsets[:-1], self.offsets[1:])]
         self.flat = None
         self.grad = None
         self._grad_views: list = []
@@ -54,14 +55,16 @@ class FlatParameters:
     def store(self, param, grad: np.ndarray) -> np.ndarray | None:
         """Copy a parameter's first gradient of a backward into its slot; None where no slot fits."""
         i = self.index.get(id(param))
-        if i is None or self.flat is None or grad.shape != param.shape or param.data.dtype != self.flat.dtype:
+        data = param.data
+        if i is None or self.flat is None or grad.shape != data.shape or data.dtype != self.flat.dtype:
             return None
-        if self.grad is None or self._grad_views[i] is not None:  # slot taken: an earlier backward's
+        views = self._grad_views
+        if self.grad is None or views[i] is not None:  # slot taken: an earlier backward's
             self.grad = np.empty_like(self.flat)
-            self._grad_views = [None] * len(self.params)
-        view = self.grad[self.offsets[i] : self.offsets[i + 1]].reshape(param.shape)
+            self._grad_views = views = [None] * len(self.params)
+        lo, hi = self._bounds[i]
+        view = views[i] = self.grad[lo:hi].reshape(data.shape)
         np.copyto(view, grad)
-        self._grad_views[i] = view
         return view
 
     def flat_grad(self) -> np.ndarray | None:

@@ -121,8 +121,7 @@ class GPT(Module):
         seq_len = ids.shape[1]
         if start + seq_len > self.max_seq_len:
             raise ValueError(f"GPT.forward: sequence length {start + seq_len} exceeds max_seq_len {self.max_seq_len}")
-        positions = np.arange(start, start + seq_len)
-        x = F.embedding(self.token_embedding.weight, ids) + F.embedding(self.position_embedding.weight, positions)
+        x = F.token_position_embedding(self.token_embedding.weight, self.position_embedding.weight, ids, start)
         x = self.drop(x)  # (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, causal=True, kv_cache=None if kv_cache is None else kv_cache.layer(i))

@@ -191,13 +191,18 @@ def layer_norm(x, gamma, beta, eps: float = 1e-5):
 
 
 def cross_entropy(logits, targets: np.ndarray, ignore_index=None, reduction: str = "mean"):
-    """logits (N, C) Tensor, targets (N,) integer ndarray already validated by the caller."""
+    """logits (..., C) Tensor, targets (N,) integer ndarray (N = the leading dims' size) already validated."""
     return _nn.CrossEntropy.apply(logits, targets=targets, ignore_index=ignore_index, reduction=reduction)
 
 
 def embedding(weight, ids: np.ndarray):
     """Rows of `weight` (V, D) for integer `ids` of any shape -> (*ids.shape, D)."""
     return _nn.Embedding.apply(weight, ids=ids)
+
+
+def token_position_embedding(tokens, positions, ids: np.ndarray, start: int = 0):
+    """tokens[ids] + positions[start : start + T] for validated (B, T) ids, fused into one op."""
+    return _nn.TokenPositionEmbedding.apply(tokens, positions, ids=ids, start=start)
 
 
 def dropout(x, p: float, rng: np.random.Generator):
@@ -219,6 +224,6 @@ __all__ = [
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "gelu", "clip", "cast",
     "reshape", "transpose", "permute", "getitem", "concatenate", "stack",
     "sum", "mean", "max", "var", "where", "masked_fill",
-    "softmax", "log_softmax", "layer_norm", "cross_entropy", "embedding", "dropout",
+    "softmax", "log_softmax", "layer_norm", "cross_entropy", "embedding", "token_position_embedding", "dropout",
     "scaled_dot_product_attention_fused", "self_attention_heads", "causal_allowed", "softmax_array", "log_softmax_array",
 ]

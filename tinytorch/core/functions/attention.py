@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
-from .nn import softmax_array
+from .sums import sum_last, sum_leading
 
 _causal_cache: dict = {}
 
@@ -49,7 +49,7 @@ def attend(q, k, v, allowed, scale: float):
         np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
     weights -= weights.max(axis=-1, keepdims=True)
     np.exp(weights, out=weights)
-    weights /= weights.sum(axis=-1, keepdims=True)
+    weights /= sum_last(weights)
     return weights @ v, weights
 
 
@@ -63,7 +63,7 @@ def scores_grad(grad, weights, v, out, scale: float, allowed=None):
     the output ignores them.
     """
     gs = grad @ np.swapaxes(v, -1, -2)  # dP (..., Tq, Tk)
-    gs -= (grad * out).sum(axis=-1, keepdims=True)
+    gs -= sum_last(grad * out)
     gs *= weights
     gs *= scale
     if allowed is not None:
@@ -139,5 +139,5 @@ class SelfAttentionHeads(Function):
         gqkv = gqkv.reshape(b * t, 3 * c)
         gx = (gqkv @ self.w.T).reshape(b, t, c) if self.needs_input_grad[0] else None
         gw = self.x2d.T @ gqkv  # (C, 3C)
-        gb = gqkv.sum(axis=0)  # (3C,)
+        gb = sum_leading(gqkv)  # (3C,)
         return (gx, gw[:, :c], gb[:c], gw[:, c : 2 * c], gb[c : 2 * c], gw[:, 2 * c :], gb[2 * c :])

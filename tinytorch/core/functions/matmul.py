@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function, unbroadcast
+from .sums import sum_leading
 
 
 def check_matmul_shapes(op: str, a_shape: tuple, b_shape: tuple) -> None:
@@ -64,6 +65,6 @@ class Linear(Function):
         g2 = grad.reshape(-1, grad.shape[-1])
         gw = x.reshape(-1, x.shape[-1]).T @ g2 if self.needs_input_grad[1] else None
         if len(self.needs_input_grad) == 3:
-            gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+            gb = sum_leading(g2) if self.needs_input_grad[2] else None
             return gx, gw, gb
         return gx, gw

@@ -9,18 +9,24 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from .sums import sum_last, sum_leading
+
+
+def _sum_keepdims(x: np.ndarray, axis: int) -> np.ndarray:
+    """x.sum(axis, keepdims=True) of a float array, through BLAS when it is the last axis."""
+    return sum_last(x) if axis in (-1, x.ndim - 1) else x.sum(axis=axis, keepdims=True)
 
 
 def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax along `axis`, shifted by the max so large values cannot overflow."""
     e = np.exp(x - x.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
+    e /= _sum_keepdims(e, axis)
     return e
 
 
 def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - np.log(_sum_keepdims(np.exp(shifted), axis))
 
 
 class Softmax(Function):
@@ -49,9 +55,9 @@ class LayerNorm(Function):
 
     def forward(self, x, gamma, beta, eps=1e-5):
         inv_n = 1.0 / x.shape[-1]
-        x_hat = x - x.sum(axis=-1, keepdims=True) * inv_n  # centred
+        x_hat = x - sum_last(x) * inv_n  # centred
         out = x_hat * x_hat
-        var = out.sum(axis=-1, keepdims=True)
+        var = sum_last(out)
         var *= inv_n
         var += eps
         self.inv_std = inv_std = 1.0 / np.sqrt(var)  # (..., 1)
@@ -63,21 +69,20 @@ class LayerNorm(Function):
 
     def backward(self, grad):
         x_hat, inv_std = self.x_hat, self.inv_std
-        c = grad.shape[-1]
-        g2 = grad.reshape(-1, c)
         tmp = grad * x_hat
-        ggamma = tmp.reshape(-1, c).sum(axis=0) if self.needs_input_grad[1] else None
-        gbeta = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        ggamma = sum_leading(tmp) if self.needs_input_grad[1] else None
+        gbeta = sum_leading(grad) if self.needs_input_grad[2] else None
         gx = None
         if self.needs_input_grad[0]:
             # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat)), gxhat = grad * gamma
+            inv_n = 1.0 / grad.shape[-1]
             gx = grad * self.gamma
             np.multiply(gx, x_hat, out=tmp)
-            mean_gx_xhat = tmp.sum(axis=-1, keepdims=True)
-            mean_gx_xhat *= 1.0 / c
+            mean_gx_xhat = sum_last(tmp)
+            mean_gx_xhat *= inv_n
             np.multiply(x_hat, mean_gx_xhat, out=tmp)
-            mean_gx = gx.sum(axis=-1, keepdims=True)
-            mean_gx *= 1.0 / c
+            mean_gx = sum_last(gx)
+            mean_gx *= inv_n
             gx -= mean_gx
             gx -= tmp
             gx *= inv_std
@@ -87,48 +92,91 @@ class LayerNorm(Function):
 class CrossEntropy(Function):
     """Mean (or summed) negative log-likelihood of integer targets under softmax(logits).
 
-    logits (N, C), targets (N,) integers; positions whose target equals `ignore_index` count
-    for nothing, and the mean is over the others.
+    logits (..., C) with targets of shape (N,) = the leading dims flattened; positions whose target
+    equals `ignore_index` count for nothing, and the mean is over the others.
     """
 
     def forward(self, logits, targets=None, ignore_index=None, reduction="mean"):
+        self.shape = logits.shape
+        logits = logits.reshape(-1, logits.shape[-1])  # (N, C)
         n = logits.shape[0]
+        self.rows = rows = np.arange(n)
         log_probs = log_softmax_array(logits, axis=-1)
-        keep = np.ones(n, dtype=bool) if ignore_index is None else targets != ignore_index
-        safe_targets = np.where(keep, targets, 0)
-        picked = log_probs[np.arange(n), safe_targets] * keep
-        count = int(keep.sum())
-        self.log_probs, self.keep, self.targets = log_probs, keep, safe_targets
-        if reduction == "sum":
-            self.scale = 1.0
-            return np.asarray(-picked.sum(), dtype=logits.dtype)
+        if ignore_index is None:
+            self.keep, self.targets = None, targets
+            picked, count = log_probs[rows, targets], n
+        else:
+            self.keep = keep = targets != ignore_index
+            self.targets = np.where(keep, targets, 0)
+            picked, count = log_probs[rows, self.targets] * keep, int(keep.sum())
+        self.log_probs = log_probs
         if reduction == "none":
             self.scale = None
             return (-picked).astype(logits.dtype)
-        self.scale = 1.0 / max(count, 1)
+        self.scale = 1.0 if reduction == "sum" else 1.0 / max(count, 1)
         return np.asarray(-picked.sum() * self.scale, dtype=logits.dtype)
 
     def backward(self, grad):
-        n = self.log_probs.shape[0]
-        probs = np.exp(self.log_probs)
-        probs[np.arange(n), self.targets] -= 1.0
-        weight = self.keep.astype(probs.dtype)[:, None]
-        if self.scale is None:
-            return probs * (weight * grad[:, None])
-        return probs * (weight * (grad * self.scale))
+        probs = np.exp(self.log_probs)  # (N, C): softmax - one_hot(target), times the upstream factor
+        probs[self.rows, self.targets] -= 1.0
+        factor = grad[:, None] if self.scale is None else grad * self.scale
+        if self.keep is not None:
+            factor = factor * self.keep[:, None]
+        probs *= factor
+        return probs.reshape(self.shape)
+
+
+_ONE_HOT_LIMIT = 1 << 18  # one-hot matrices up to this many entries (1 MiB of float32)
+
+
+def scatter_rows(ids: np.ndarray, values: np.ndarray, num_rows: int) -> np.ndarray:
+    """(num_rows, D) table whose row r sums values[i] over all i with ids[i] == r (a lookup's gradient).
+
+    A small vocabulary uses a one-hot matmul (one BLAS call); a large one sorts the ids and sums
+    each run of equal ids with `np.add.reduceat`. Both are several times faster than `np.add.at`.
+    """
+    n = ids.size
+    if num_rows * n <= _ONE_HOT_LIMIT:
+        one_hot = np.zeros((num_rows, n), dtype=values.dtype)
+        one_hot[ids, np.arange(n)] = 1
+        return one_hot @ values
+    table = np.zeros((num_rows, values.shape[1]), dtype=values.dtype)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+    table[sorted_ids[starts]] = np.add.reduceat(values[order], starts, axis=0)
+    return table
 
 
 class Embedding(Function):
-    """Rows of the table picked by integer ids; backward scatter-adds into the picked rows."""
+    """Rows of the table picked by integer ids; backward sums the gradient rows of each id."""
 
     def forward(self, weight, ids=None):
-        self.ids, self.table_shape = ids, weight.shape
+        self.ids, self.num_rows = ids, weight.shape[0]
         return weight[ids]
 
     def backward(self, grad):
-        table = np.zeros(self.table_shape, dtype=grad.dtype)
-        np.add.at(table, self.ids.reshape(-1), grad.reshape(-1, self.table_shape[1]))
-        return table
+        d = grad.shape[-1]
+        return scatter_rows(self.ids.reshape(-1), grad.reshape(-1, d), self.num_rows)
+
+
+class TokenPositionEmbedding(Function):
+    """GPT's input in one op: tokens[ids] + positions[start : start + T] for ids (B, T) -> (B, T, D)."""
+
+    def forward(self, tokens, positions, ids=None, start=0):
+        self.ids, self.start, self.rows = ids, start, (tokens.shape[0], positions.shape[0])
+        out = tokens[ids]  # (B, T, D), a fresh array
+        out += positions[start : start + ids.shape[-1]]
+        return out
+
+    def backward(self, grad):
+        b, t, d = grad.shape
+        gtok = scatter_rows(self.ids.reshape(-1), grad.reshape(-1, d), self.rows[0]) if self.needs_input_grad[0] else None
+        gpos = None
+        if self.needs_input_grad[1]:  # every sequence uses the same positions: sum over the batch
+            gpos = np.zeros((self.rows[1], d), dtype=grad.dtype)
+            gpos[self.start : self.start + t] = grad.sum(axis=0)  # (T, D)
+        return gtok, gpos
 
 
 class Dropout(Function):
