@@ -1,0 +1,14 @@
+"""Steps to training loss < 0.1 with the plan's recipe and our default recipe, ours and PyTorch's, over five seeds.
+
+Run from the repository root: python benchmarks/bench_convergence.py [--no-torch] [--repeats N]
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinytorch.bench.report import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(["convergence"], description=__doc__.splitlines()[0]))

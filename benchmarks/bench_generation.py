@@ -1,0 +1,14 @@
+"""Generation tokens/s with and without the KV cache (4 layers, 128 dim, 256 new tokens), against PyTorch eager.
+
+Run from the repository root: python benchmarks/bench_generation.py [--no-torch] [--repeats N]
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinytorch.bench.report import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(["generation"], description=__doc__.splitlines()[0]))

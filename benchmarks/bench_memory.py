@@ -1,0 +1,14 @@
+"""Peak RSS of a fresh tiny training process (ours and PyTorch's), and RSS growth over further steps.
+
+Run from the repository root: python benchmarks/bench_memory.py [--no-torch] [--repeats N]
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinytorch.bench.report import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(["memory"], description=__doc__.splitlines()[0]))

@@ -1,0 +1,16 @@
+"""Every benchmark in one run: tiny, medium, memory, convergence, generation and the matmul bound.
+
+Run from the repository root (takes a few minutes): python benchmarks/run_all.py [--no-torch] [--repeats N]
+Documented figures were run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset:
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run_all.py
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinytorch.bench.report import SECTIONS, main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(list(SECTIONS), description=__doc__.splitlines()[0]))
