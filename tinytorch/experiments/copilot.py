@@ -1,0 +1,239 @@
+"""The test plan's layer 5: a character-level code copilot trained on the bundled snippets.
+
+Trains on the 45 training snippets of `train_test_split(corpus_of(50), n_test=5, seed)` (half of them
+rewritten with other names, strings and numbers, see `augment.SnippetSampler`); greedy completions of
+held-out and training prompts are checked for syntactic validity with `ast.parse`.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.checkpoint import load_checkpoint
+from ..core.random import get_rng, manual_seed
+from ..core.tokenization import CharTokenizer, Tokenizer
+from ..data.python_snippets import SNIPPETS, train_test_split
+from ..generation import generate
+from .augment import SnippetSampler
+from .code_model import PAD, CodeModelConfig, build_model, dataset_loss, snippet_dataset
+from .generalization import corpus_of
+
+END = PAD  # the end-of-snippet token the model learns to predict (id 0, also `<UNK>`)
+EXPERIMENT = "copilot"
+
+# Sized for speed: 48 positions hold the longest snippet (47 characters) plus its end token; 500 steps
+# of 16 snippets are about 20 s on two idle cores. Fewer steps leave held-out completions less often valid.
+COPILOT_CONFIG = CodeModelConfig(embed_dim=64, num_layers=2, num_heads=4, max_seq_len=48, batch_size=16,
+                                 steps=500, lr=5e-3, min_lr=5e-4, warmup_steps=30, weight_decay=0.01)
+RENAME_PROB = 0.5  # the share of training snippets seen with renamed variables (see SnippetSampler)
+
+
+@dataclass
+class CopilotResult:
+    """A trained copilot and what its training measured."""
+
+    model: object
+    tokenizer: CharTokenizer
+    initial_loss: float  # training-set loss of the untrained model
+    final_loss: float  # training-set loss after training
+    decrease: float  # 1 - final / initial, e.g. 0.95
+    seconds: float
+    train_losses: list = field(repr=False)  # batch loss at every step of this run
+    trainer: object = field(default=None, repr=False)
+    config: CodeModelConfig = COPILOT_CONFIG
+    seed: int = 0
+    train_snippets: list = field(default_factory=list, repr=False)
+    test_snippets: list = field(default_factory=list, repr=False)
+    resumed_from_step: int | None = None  # the checkpoint's step when this run continued one
+    resumed_loss: float | None = None  # training-set loss when the checkpoint was loaded
+    dataset: object = field(default=None, repr=False)  # the training snippets, padded: for the loss
+    sampler: SnippetSampler | None = field(default=None, repr=False)  # training batches
+
+
+def copilot_split(seed: int = 0) -> tuple[list[str], list[str]]:
+    """(45 training snippets, 5 held-out snippets) of the 50-snippet corpus."""
+    return train_test_split(corpus_of(50), n_test=5, seed=seed)
+
+
+def copilot_config(steps: int | None = None, base: CodeModelConfig = COPILOT_CONFIG) -> CodeModelConfig:
+    """`base` with another step count; warmup is capped at half the steps."""
+    if steps is None:
+        return base
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"copilot: steps must be a positive int, got {steps!r}")
+    return dataclasses.replace(base, steps=int(steps), warmup_steps=min(base.warmup_steps, int(steps) // 2))
+
+
+def train_steps(trainer, sampler: SnippetSampler, batch_size: int, steps: int, progress=None) -> list[float]:
+    """`steps` optimizer steps on batches drawn from tinytorch's generator (so a restored RNG resumes exactly)."""
+    losses = []
+    for _ in range(steps):
+        inputs, targets = sampler.batch(batch_size, get_rng())
+        losses.append(trainer.train_step(inputs, targets))
+        if progress is not None:
+            progress(trainer.step, losses[-1])
+    return losses
+
+
+def _vocab_texts() -> list[str]:
+    """Every shipped snippet: held-out prompts then never hit `<UNK>`."""
+    return list(SNIPPETS)
+
+
+def new_copilot(seed: int = 0, config: CodeModelConfig = COPILOT_CONFIG) -> CopilotResult:
+    """An untrained copilot (model, optimizer, schedule) on the seed's split, with its initial loss measured."""
+    train, test = copilot_split(seed)
+    manual_seed(seed)
+    tokenizer = CharTokenizer().build_vocab(train + _vocab_texts())
+    dataset = snippet_dataset(tokenizer, train, config.max_seq_len)
+    sampler = SnippetSampler(tokenizer, train, config.max_seq_len, RENAME_PROB)
+    model, trainer = build_model(tokenizer, config)
+    initial = dataset_loss(model, dataset)
+    return CopilotResult(model, tokenizer, initial, initial, 0.0, 0.0, [], trainer, config, seed, train, test,
+                         dataset=dataset, sampler=sampler)
+
+
+def continue_training(result: CopilotResult, steps: int, progress=None) -> CopilotResult:
+    """Train `result` for `steps` more steps in place; updates its losses, decrease and time, and returns it."""
+    start = time.perf_counter()
+    losses = train_steps(result.trainer, result.sampler, result.config.batch_size, steps, progress)
+    result.seconds += time.perf_counter() - start
+    result.train_losses.extend(losses)
+    result.final_loss = dataset_loss(result.model, result.dataset)
+    result.decrease = 1.0 - result.final_loss / result.initial_loss
+    return result
+
+
+def run_copilot(seed: int = 0, steps: int | None = None, progress=None) -> CopilotResult:
+    """Train a fresh copilot for `steps` steps (COPILOT_CONFIG.steps by default); deterministic per seed.
+
+    `progress(step, loss)` is called after every step.
+    """
+    result = new_copilot(seed, copilot_config(steps))
+    return continue_training(result, result.config.steps, progress)
+
+
+def save_copilot(result: CopilotResult, path) -> str:
+    """Model, optimizer, schedule, tokenizer, RNG, trainer state, config and split seed in one file (atomic)."""
+    extra = {"experiment": EXPERIMENT, "seed": result.seed, "initial_loss": result.initial_loss,
+             "rename_prob": result.sampler.rename_prob}
+    return result.trainer.save_checkpoint(path, config=dataclasses.asdict(result.config),
+                                          tokenizer=result.tokenizer, extra=extra)
+
+
+def read_copilot_checkpoint(path) -> tuple[dict, CodeModelConfig, CharTokenizer]:
+    """(metadata, config, tokenizer) of a copilot checkpoint, restoring nothing; ValueError naming the file."""
+    meta = load_checkpoint(path)  # header only
+    extra = meta.get("extra") or {}
+    if extra.get("experiment") != EXPERIMENT or not isinstance(meta.get("config"), dict):
+        raise ValueError(f"copilot: '{path}' is a tinytorch checkpoint but not a copilot one "
+                         f"(experiment {extra.get('experiment')!r})")
+    seed = extra.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"copilot: '{path}' has a malformed split seed {seed!r}")
+    try:
+        config = CodeModelConfig(**meta["config"])
+        tokenizer = Tokenizer.from_dict(meta["tokenizer"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"copilot: '{path}' has a malformed config or tokenizer: {exc}") from None
+    if not isinstance(tokenizer, CharTokenizer):
+        raise ValueError(f"copilot: '{path}' holds a {type(tokenizer).__name__}, not a CharTokenizer")
+    return meta, config, tokenizer
+
+
+def load_copilot(path) -> CopilotResult:
+    """Fresh model, optimizer and schedule built from a checkpoint's config, then restored from it (with the RNG).
+
+    The file is fully checked before anything is restored (FileNotFoundError / ValueError naming it).
+    """
+    meta, config, tokenizer = read_copilot_checkpoint(path)
+    seed = meta["extra"]["seed"]
+    train, test = copilot_split(seed)
+    missing = sorted(set("".join(train)) - set(tokenizer.char_to_id))
+    if missing:
+        raise ValueError(f"copilot: '{path}' has a tokenizer without the training characters {''.join(missing)!r}")
+    try:
+        dataset = snippet_dataset(tokenizer, train, config.max_seq_len)
+        sampler = SnippetSampler(tokenizer, train, config.max_seq_len, meta["extra"].get("rename_prob", RENAME_PROB))
+        model, trainer = build_model(tokenizer, config)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"copilot: '{path}' has a config that builds no copilot: {exc}") from None
+    trainer.load_checkpoint(path)  # model, optimizer, schedule, RNG, step
+    loss = dataset_loss(model, dataset)
+    initial = meta["extra"].get("initial_loss", loss)
+    initial = float(initial) if isinstance(initial, (int, float)) and initial > 0 else loss
+    return CopilotResult(model, tokenizer, initial, loss, 1.0 - loss / initial, 0.0, [], trainer, config, seed,
+                         train, test, resumed_from_step=trainer.step, resumed_loss=loss, dataset=dataset,
+                         sampler=sampler)
+
+
+def resume_copilot(path, steps: int | None = None, progress=None) -> CopilotResult:
+    """Continue a saved copilot run for `steps` more steps (the checkpoint config's step count by default).
+
+    The schedule continues from the checkpoint's step and stays at min_lr past its end. `initial_loss`
+    is the untrained model's loss recorded in the checkpoint, so `decrease` covers the whole history.
+    """
+    result = load_copilot(path)
+    steps = copilot_config(steps, result.config).steps
+    return continue_training(result, steps, progress)
+
+
+# ----- completions ---------------------------------------------------------------------------------
+def completion_prompts(snippets) -> list[tuple[str, str]]:
+    """(prompt, reference): the first line plus newline of a multi-line snippet, else the first half of the line."""
+    out = []
+    for s in snippets:
+        if "\n" in s:
+            first, rest = s.split("\n", 1)
+            out.append((first + "\n", rest))
+        else:
+            half = len(s) // 2
+            out.append((s[:half], s[half:]))
+    return out
+
+
+def complete(model, tokenizer, prompt: str, max_new_tokens: int = 48, use_cache: bool = True) -> str:
+    """Greedy completion, stopped at the end token or a blank line; if neither came, cut after its last newline."""
+    prompt_ids = tokenizer.encode(prompt)
+    if not prompt_ids:
+        raise ValueError("complete: the prompt is empty")
+    ids = generate(model, np.asarray(prompt_ids), max_new_tokens, temperature=0.0, stop_ids=[END],
+                   use_cache=use_cache)
+    new_ids = ids[len(prompt_ids):].tolist()
+    ended = END in new_ids
+    if ended:
+        new_ids = new_ids[: new_ids.index(END)]
+    text = tokenizer.decode(new_ids)
+    if "\n\n" in text:
+        text, ended = text[: text.index("\n\n")], True
+    if not ended:  # ran out of tokens mid-line: keep only complete lines
+        text = text[: text.rfind("\n") + 1]
+    return text
+
+
+def is_valid_python(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):  # ValueError: source holding a NUL character
+        return False
+    return True
+
+
+def generation_validity(model, tokenizer, prompts, max_new_tokens: int = 48) -> tuple[float, list]:
+    """(fraction valid, cases) for prompts (str or (prompt, reference)); a case is (prompt, completion, valid).
+
+    valid means `ast.parse(prompt + completion)` succeeds.
+    """
+    cases = []
+    for item in prompts:
+        prompt = item if isinstance(item, str) else item[0]  # a prompt, or a (prompt, reference) pair
+        completion = complete(model, tokenizer, prompt, max_new_tokens)
+        cases.append((prompt, completion, is_valid_python(prompt + completion)))
+    if not cases:
+        raise ValueError("generation_validity: no prompts given")
+    return sum(valid for *_, valid in cases) / len(cases), cases
