@@ -100,12 +100,20 @@ class MultiHeadAttention(Module):
 
     def _forward_cached(self, x: Tensor, layer_cache) -> Tensor:
         """Inference step: the new tokens' queries attend to cached keys/values plus their own (causal)."""
-        q = self._project_heads(x.data, self.q_proj)
-        k_all, v_all = layer_cache.append(self._project_heads(x.data, self.k_proj), self._project_heads(x.data, self.v_proj))
-        allowed = causal_allowed(q.shape[2], k_all.shape[2])
+        if layer_cache.qkv_projection is None:  # fused once per cache: the weights stay fixed while it is in use
+            projections = (self.q_proj, self.k_proj, self.v_proj)
+            layer_cache.qkv_projection = (np.concatenate([p.weight.data for p in projections], axis=1),
+                                          np.concatenate([p.bias.data for p in projections]))
+        weight, bias = layer_cache.qkv_projection
+        b, t, c = x.shape
+        qkv = (x.data @ weight + bias).reshape(b, t, 3, self.num_heads, self.head_dim)
+        q, k, v = qkv.transpose(2, 0, 3, 1, 4)  # each (B, H, T, hd)
+        k_all, v_all = layer_cache.append(k, v)
+        # One new token may see every cached key: no mask to build or apply.
+        allowed = causal_allowed(q.shape[2], k_all.shape[2]) if q.shape[2] > 1 else None
         out, _ = attend(q, k_all, v_all, allowed, 1.0 / np.sqrt(self.head_dim))
         merged = merge_heads(out)  # (B, T, C)
-        return Tensor(merged @ self.out_proj.weight.data + self.out_proj.bias.data)
+        return Tensor._from_op(merged @ self.out_proj.weight.data + self.out_proj.bias.data, False)
 
     def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
         """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""

@@ -72,9 +72,10 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
                 next_ids = sample_next(logits, rng, temperature, top_k, top_p)
                 ids = np.concatenate([ids, next_ids[:, None]], axis=1)
                 pending = next_ids[:, None]
-                finished |= np.isin(next_ids, list(stop))
-                if stop and finished.all():
-                    break
+                if stop:
+                    finished |= np.isin(next_ids, list(stop))
+                    if finished.all():
+                        break
     finally:
         model.train(was_training)
     out = ids[0] if single else ids

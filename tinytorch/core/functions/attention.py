@@ -43,7 +43,8 @@ def attend(q, k, v, allowed, scale: float):
 
     The (Tq, Tk) scores are computed once and turned into the weights in place.
     """
-    weights = (q * scale) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk); scaling q is cheaper than the scores
+    # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
+    weights = (q * float(scale)) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
     if allowed is not None:
         # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
         np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
