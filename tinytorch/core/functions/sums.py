@@ -9,12 +9,11 @@ import numpy as np
 _ones: dict = {}
 
 
-def ones(n: int, dtype) -> np.ndarray:
-    """A cached read-only vector of n ones."""
-    key = (n, np.dtype(dtype))
-    vec = _ones.get(key)
+def ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A cached read-only vector of n ones (`dtype` as an array's .dtype, which is hashable)."""
+    vec = _ones.get((n, dtype))
     if vec is None:
-        vec = _ones[key] = np.ones(n, dtype=dtype)
+        vec = _ones[(n, dtype)] = np.ones(n, dtype=dtype)
         vec.setflags(write=False)
     return vec
 
