@@ -20,17 +20,18 @@ class Budget:
 
     name: str
     seeds: tuple = (0,)
-    pattern_steps: int | None = None
-    generalization_steps: int | None = None
-    copilot_steps: int | None = None
-    resume_steps: int = 60
+    scale: float = 1.0  # multiplies the pattern and resume experiments' own step counts
+    pattern_steps: int | None = None  # explicit step counts override the scaled defaults
+    generalization_steps: int | None = None  # (generalization stops early on its own)
+    copilot_steps: int | None = None  # (the plan times the copilot run: < 3 minutes)
+    resume_steps: int | None = None
     prompts: int | None = None  # completion prompts checked (held-out first); None = all 50
 
 
 # The quick run uses each experiment's own budget (about 6 s on an idle 2-core machine); the full run
-# trains twice as long where more training can only help, and checks three seeds.
+# checks three seeds and trains pattern learning and the resumed run twice as long.
 QUICK = Budget("quick", (0,))
-FULL = Budget("full", (0, 1, 2), pattern_steps=600, generalization_steps=None, copilot_steps=600, resume_steps=120)
+FULL = Budget("full", (0, 1, 2), scale=2.0)
 
 # (key, plan section, title) in the order `tinytorch verify` prints them.
 LAYERS = (
@@ -167,6 +168,10 @@ def layer_convergence(budget: Budget, ctx: Verification):
     return worst <= CONVERGENCE_MAX_STEPS, figure, f"<= {CONVERGENCE_MAX_STEPS} steps (plan baseline ~300)"
 
 
+def _scaled(budget: Budget, override, default: int) -> int:
+    return int(override) if override is not None else max(2, round(default * budget.scale))
+
+
 def _with_steps(config, steps):
     if steps is None or steps == config.steps:
         return config
@@ -176,7 +181,7 @@ def _with_steps(config, steps):
 def layer_pattern(budget: Budget, ctx: Verification):
     from .pattern import PATTERN_CONFIG, run_pattern_learning
 
-    config = _with_steps(PATTERN_CONFIG, budget.pattern_steps)
+    config = _with_steps(PATTERN_CONFIG, _scaled(budget, budget.pattern_steps, PATTERN_CONFIG.steps))
     results = [run_pattern_learning(seed, config) for seed in budget.seeds]
     ctx.artifacts["pattern"] = results
     worst = min(results, key=lambda r: r.accuracy)
@@ -221,9 +226,10 @@ def layer_pipeline(budget: Budget, ctx: Verification):
 
 
 def layer_resume(budget: Budget, ctx: Verification):
-    from .resume import run_resume
+    from .resume import RESUME_CONFIG, run_resume
 
-    results = [run_resume(seed, budget.resume_steps) for seed in budget.seeds]
+    steps = _scaled(budget, budget.resume_steps, RESUME_CONFIG.steps)
+    results = [run_resume(seed, steps) for seed in budget.seeds]
     ctx.artifacts["resume"] = results
     bad = [r for r in results if not (r.identical and r.continued_decreasing)]
     worst = bad[0] if bad else max(results, key=lambda r: r.max_abs_diff)
