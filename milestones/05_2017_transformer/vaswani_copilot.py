@@ -117,7 +117,8 @@ def interactive(result) -> None:
     while True:
         try:
             line = input(">>> ")
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):
+            print()
             break
         if not line:
             break
@@ -162,6 +163,8 @@ def main(argv=None) -> int:
     print(f"\nHeld-out completions ({rate:.0%} parse as Python):")
     for prompt, completion, _ in cases:
         show(prompt, completion)
+    rate, _ = generation_validity(result.model, result.tokenizer, completion_prompts(result.train_snippets))
+    print(f"Training prompts: {rate:.0%} of {len(result.train_snippets)} completions parse as Python.")
     if sys.stdin.isatty():
         interactive(result)
     return 0

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "milestones" / "05_2017_transformer" / "vaswani_copilot.py"
-
-
-def run_script(*args, timeout=300, **kwargs) -> subprocess.CompletedProcess:
-    """The milestone script from the repo root, as the test plan runs it."""
-    kwargs.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "default"}, **kwargs)
+from integration_helpers import run_script
 
 
 @pytest.fixture(scope="session")

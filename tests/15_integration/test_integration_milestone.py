@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import SCRIPT, run_script
+from integration_helpers import SCRIPT, run_script
 from tinytorch.core.checkpoint import save_checkpoint
 from tinytorch.core.optimizers import AdamW
 from tinytorch.core.tokenization import CharTokenizer
@@ -70,6 +70,7 @@ def test_short_run_completes_held_out_prompts(tmp_path):
     decrease_of(proc.stdout)
     assert "Held-out completions" in proc.stdout
     assert len(re.findall(r"^\[(valid|INVALID)\] ", proc.stdout, re.M)) == 5
+    assert re.search(r"^Training prompts: \d+% of 45 completions parse as Python", proc.stdout, re.M)
     assert ">>> " not in proc.stdout  # stdin is not a terminal: no interactive loop
     assert load_copilot(checkpoint).trainer.step == 4
 

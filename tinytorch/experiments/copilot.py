@@ -80,16 +80,11 @@ def train_steps(trainer, sampler: SnippetSampler, batch_size: int, steps: int, p
     return losses
 
 
-def _vocab_texts() -> list[str]:
-    """Every shipped snippet: held-out prompts then never hit `<UNK>`."""
-    return list(SNIPPETS)
-
-
 def new_copilot(seed: int = 0, config: CodeModelConfig = COPILOT_CONFIG) -> CopilotResult:
     """An untrained copilot (model, optimizer, schedule) on the seed's split, with its initial loss measured."""
     train, test = copilot_split(seed)
     manual_seed(seed)
-    tokenizer = CharTokenizer().build_vocab(train + _vocab_texts())
+    tokenizer = CharTokenizer().build_vocab(SNIPPETS)  # every shipped character: held-out prompts never hit <UNK>
     dataset = snippet_dataset(tokenizer, train, config.max_seq_len)
     sampler = SnippetSampler(tokenizer, train, config.max_seq_len, RENAME_PROB)
     model, trainer = build_model(tokenizer, config)
