@@ -23,13 +23,18 @@ def training_seconds(work: Workload, threads: int | None, repeats: int, number: 
         fns = {"tinytorch": tinytorch_step(work)}
         if _want_torch(compare_torch):
             fns["torch"] = torch_step(work)
+            fns["torch fused Adam"] = torch_step(work, fused_adam=True)
         return interleaved_seconds(fns, number, repeats)
 
 
 def _rate_figure(name: str, unit: str, samples: dict, per_step: float, notes: str) -> Figure:
+    """ours vs torch (the plan's `Adam(params, lr)`); torch's opt-in fused Adam, if measured, goes in the notes."""
     rates = {k: [per_step / s for s in v] for k, v in samples.items()}
     ours = per_step / median(samples["tinytorch"])
     theirs = per_step / median(samples["torch"]) if "torch" in samples else None
+    if "torch fused Adam" in samples:
+        fused = per_step / median(samples["torch fused Adam"])
+        notes += f"; torch with fused=True Adam: {fused:,.0f} {unit}, ratio ours/that {ours / fused:.2f}"
     return Figure(name, unit, ours, theirs, samples=rates, notes=notes)
 
 

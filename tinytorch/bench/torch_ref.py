@@ -85,9 +85,14 @@ class TorchGPT(nn.Module):
         return self.lm_head(self.ln_f(x))
 
 
-def make_train_step(model: TorchGPT, lr: float, clip_value: float | None, clip_norm: float | None = None):
-    """The plan's step in torch: forward, mean cross-entropy, backward, element-wise clip, Adam."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+def make_train_step(model: TorchGPT, lr: float, clip_value: float | None, clip_norm: float | None = None,
+                    fused_adam: bool = False):
+    """The plan's step in torch: forward, mean cross-entropy, backward, element-wise clip, Adam.
+
+    `torch.optim.Adam(params, lr)` as written in the plan's recipe; `fused_adam=True` uses torch's
+    opt-in fused CPU kernel (same update, fewer kernel launches), the fastest Adam torch offers.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True if fused_adam else None)
     params = list(model.parameters())
     vocab = model.lm_head.out_features
 

@@ -92,11 +92,11 @@ def tinytorch_step(work: Workload, seed: int = 0):
     return lambda: trainer.train_step(inputs, targets)
 
 
-def torch_step(work: Workload, seed: int = 0):
+def torch_step(work: Workload, seed: int = 0, fused_adam: bool = False):
     """The same step in PyTorch eager, starting from the same weights (needs torch)."""
     from . import torch_ref
 
     model = torch_ref.TorchGPT(build_model(work, seed))
-    step = torch_ref.make_train_step(model, work.lr, work.clip_value)
+    step = torch_ref.make_train_step(model, work.lr, work.clip_value, fused_adam=fused_adam)
     inputs, targets = (torch_ref.tensor(a) for a in batch_for(work))
     return lambda: step(inputs, targets)
