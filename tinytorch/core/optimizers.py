@@ -242,15 +242,20 @@ class Adam(Optimizer):
             else:
                 grad = grad + self.weight_decay * data
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
         t = self.step_count
-        denom = np.sqrt(v)
+        buf = grad * (1 - beta1)  # the one scratch array of the update
+        m *= beta1
+        m += buf
+        np.multiply(grad, grad, out=buf)
+        buf *= 1 - beta2
+        v *= beta2
+        v += buf
+        denom = np.sqrt(v, out=buf)
         denom *= 1.0 / math.sqrt(1 - beta2**t)
         denom += self.eps
-        data -= (self.lr / (1 - beta1**t)) * (m / denom)
+        update = np.divide(m, denom, out=buf)
+        update *= self.lr / (1 - beta1**t)
+        data -= update
 
     def hyperparameters(self) -> dict:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}

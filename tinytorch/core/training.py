@@ -28,7 +28,7 @@ def _grads_finite(params) -> bool:
 
 
 def _finite(values: np.ndarray) -> bool:
-    return math.isfinite(float(np.sum(values, dtype=np.float64)))
+    return bool(np.isfinite(values).all())
 
 
 def _batch_size(inputs) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .sums import sum_last, sum_leading
+from .sums import mean_last, sum_last, sum_leading
 
 
 def _sum_keepdims(x: np.ndarray, axis: int) -> np.ndarray:
@@ -54,11 +54,9 @@ class LayerNorm(Function):
     """(x - mean) / sqrt(var + eps) * gamma + beta over the last axis (in place on two buffers)."""
 
     def forward(self, x, gamma, beta, eps=1e-5):
-        inv_n = 1.0 / x.shape[-1]
-        x_hat = x - sum_last(x) * inv_n  # centred
+        x_hat = x - mean_last(x)  # centred
         out = x_hat * x_hat
-        var = sum_last(out)
-        var *= inv_n
+        var = mean_last(out)
         var += eps
         self.inv_std = inv_std = 1.0 / np.sqrt(var)  # (..., 1)
         x_hat *= inv_std
@@ -75,15 +73,10 @@ class LayerNorm(Function):
         gx = None
         if self.needs_input_grad[0]:
             # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat)), gxhat = grad * gamma
-            inv_n = 1.0 / grad.shape[-1]
             gx = grad * self.gamma
             np.multiply(gx, x_hat, out=tmp)
-            mean_gx_xhat = sum_last(tmp)
-            mean_gx_xhat *= inv_n
-            np.multiply(x_hat, mean_gx_xhat, out=tmp)
-            mean_gx = sum_last(gx)
-            mean_gx *= inv_n
-            gx -= mean_gx
+            np.multiply(x_hat, mean_last(tmp), out=tmp)
+            gx -= mean_last(gx)
             gx -= tmp
             gx *= inv_std
         return gx, ggamma, gbeta

@@ -6,24 +6,35 @@ from __future__ import annotations
 
 import numpy as np
 
-_ones: dict = {}
+_vectors: dict = {}
 
 
-def ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A cached read-only vector of n ones (`dtype` as an array's .dtype, which is hashable)."""
-    vec = _ones.get((n, dtype))
+def _constant(n: int, value: float, dtype: np.dtype) -> np.ndarray:
+    """A cached read-only vector of n copies of `value` (`dtype` as an array's .dtype, which is hashable)."""
+    key = (n, value, dtype)
+    vec = _vectors.get(key)
     if vec is None:
-        vec = _ones[(n, dtype)] = np.ones(n, dtype=dtype)
+        vec = _vectors[key] = np.full(n, value, dtype=dtype)
         vec.setflags(write=False)
     return vec
 
 
+def ones(n: int, dtype: np.dtype) -> np.ndarray:
+    return _constant(n, 1.0, dtype)
+
+
 def sum_last(x: np.ndarray) -> np.ndarray:
     """x.sum(axis=-1, keepdims=True) for a float array: (..., n) -> (..., 1)."""
-    return (x @ ones(x.shape[-1], x.dtype))[..., None]
+    return (x @ _constant(x.shape[-1], 1.0, x.dtype))[..., None]
+
+
+def mean_last(x: np.ndarray) -> np.ndarray:
+    """x.mean(axis=-1, keepdims=True) for a float array: a product with a vector of 1/n."""
+    n = x.shape[-1]
+    return (x @ _constant(n, 1.0 / n, x.dtype))[..., None]
 
 
 def sum_leading(x: np.ndarray) -> np.ndarray:
     """The sum over every axis but the last: (..., n) -> (n,), as a bias gradient needs."""
     x2 = x.reshape(-1, x.shape[-1])
-    return ones(x2.shape[0], x.dtype) @ x2
+    return _constant(x2.shape[0], 1.0, x.dtype) @ x2
