@@ -1,7 +1,5 @@
 """Steps to training loss < 0.1 with the plan's recipe and our default recipe, ours and PyTorch's, over five seeds.
-
-Run from the repository root: python benchmarks/bench_convergence.py [--no-torch] [--repeats N]
-"""
+Run from the repository root: python benchmarks/bench_convergence.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

@@ -1,7 +1,5 @@
 """Generation tokens/s with and without the KV cache (4 layers, 128 dim, 256 new tokens), against PyTorch eager.
-
-Run from the repository root: python benchmarks/bench_generation.py [--no-torch] [--repeats N]
-"""
+Run from the repository root: python benchmarks/bench_generation.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

@@ -1,7 +1,5 @@
 """The tiny training step's time as a multiple of the time of its matmuls alone.
-
-Run from the repository root: python benchmarks/bench_matmul_bound.py [--no-torch] [--repeats N]
-"""
+Run from the repository root: python benchmarks/bench_matmul_bound.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

@@ -1,7 +1,5 @@
 """Medium GPT training tokens/s (4 layers, 128 dim, batch 16 x 128) at 1 and 2 threads, against PyTorch eager.
-
-Run from the repository root: python benchmarks/bench_medium.py [--no-torch] [--repeats N]
-"""
+Run from the repository root: python benchmarks/bench_medium.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

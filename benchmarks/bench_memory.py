@@ -1,7 +1,5 @@
 """Peak RSS of a fresh tiny training process (ours and PyTorch's), and RSS growth over further steps.
-
-Run from the repository root: python benchmarks/bench_memory.py [--no-torch] [--repeats N]
-"""
+Run from the repository root: python benchmarks/bench_memory.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

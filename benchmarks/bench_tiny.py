@@ -1,7 +1,5 @@
 """Tiny training steps/s (the plan's memorization step) against PyTorch eager, 1 thread.
-
-Run from the repository root: python benchmarks/bench_tiny.py [--no-torch] [--repeats N]
-"""
+Run from the repository root: python benchmarks/bench_tiny.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

@@ -1,9 +1,5 @@
 """Every benchmark in one run: tiny, medium, memory, convergence, generation and the matmul bound.
-
-Run from the repository root (takes a few minutes): python benchmarks/run_all.py [--no-torch] [--repeats N]
-Documented figures were run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset:
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run_all.py
-"""
+Documented figures: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run_all.py [--no-torch] [--repeats N]"""
 
 import os
 import sys

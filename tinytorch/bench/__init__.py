@@ -1,8 +1,5 @@
-"""Benchmarks of tinytorch against PyTorch eager: speed, memory and convergence, as importable functions.
-
-Each function returns a `Figure` (medians over repeats, torch's figure from the same run when
-torch is installed). `benchmarks/*.py` and `tinytorch bench` print them.
-"""
+"""Benchmarks against PyTorch eager (speed, memory, convergence) as importable functions returning `Figure`s;
+`benchmarks/*.py` and `tinytorch bench` print them."""
 
 from .common import Figure, blas_kernel, machine_notes, thread_limit
 from .convergence import steps_to_loss, torch_memorization

@@ -1,9 +1,5 @@
-"""Convergence figures: steps to a training loss below 0.1 on the plan's five patterns, ours and torch's.
-
-Ours is `run_memorization`; torch's run copies the same initial weights and visits the patterns in
-the same seeded order, and both are scored by `MemorizationResult.steps_to` (mean of the last 5
-step losses below the threshold).
-"""
+"""Steps to a training loss below 0.1 on the plan's five patterns: ours (`run_memorization`) and torch's,
+from the same initial weights and pattern order, both scored by `MemorizationResult.steps_to`."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Memory figures: peak RSS of a fresh process running the plan's tiny training, ours and torch's.
+"""Peak RSS of a fresh process running the plan's tiny training (ours and torch's), and a leak check."""
 
-Each measurement starts a new Python process (`python -m tinytorch.bench.child KIND`), so the
-peak belongs to that training alone: interpreter, libraries, model, optimizer and activations.
-The child prints one JSON line; the parent parses it.
-"""
+# Each measurement starts a new interpreter (`python -m tinytorch.bench.child KIND`), so the peak belongs
+# to that training alone: interpreter, libraries, model, optimizer and activations. The child prints one
+# JSON line; the parent parses it.
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
 """Speed figures: training steps/s and tokens/s, generation tokens/s, and the tiny step's matmul bound.
-
-Every function returns a `Figure` holding medians over `repeats`; with `compare_torch=True` (and
-torch installed) the same workload runs in PyTorch eager in the same process, interleaved with ours.
-"""
+Medians over repeats; with `compare_torch` the same workload runs in PyTorch eager, interleaved with ours."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The benchmark's PyTorch eager reference: the same GPT, training step and generation loop in torch.
-
-Only imported when torch is installed. The torch model copies a tinytorch GPT's weights, so both
-start from the same initialisation: pre-norm blocks, tanh GELU, causal attention, untied lm_head.
-"""
+"""The benchmarks' PyTorch eager reference: the same GPT (pre-norm, tanh GELU, causal attention, untied
+lm_head), training step and generation loop, starting from a tinytorch GPT's weights. Needs torch."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""`tinytorch bench`: the test plan's layer-4 figures (steps/s, peak memory, steps to loss 0.1) in seconds.
-
-`--full` runs every benchmark of `benchmarks/`, against PyTorch eager where torch is installed.
-"""
+"""`tinytorch bench`: the test plan's layer-4 figures (steps/s, peak memory, steps to loss 0.1) in seconds;
+`--full` runs every benchmark of `benchmarks/`, against PyTorch eager where torch is installed."""
 
 from __future__ import annotations
 

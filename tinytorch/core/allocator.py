@@ -1,10 +1,9 @@
-"""Keep freed memory for reuse (glibc): training frees and re-allocates the same large arrays every step.
+"""Keep freed memory for reuse (glibc): training frees and re-allocates the same large arrays every step."""
 
-By default glibc returns freed memory at the top of its heap to the kernel, and serves big arrays
-with fresh `mmap`s, so every training step page-faults its activations in again (on the medium
-benchmark model that was about a third of the step's CPU time). The first `backward()` raises the
-two thresholds once; set `enabled = False` before it to keep glibc's defaults. A no-op elsewhere.
-"""
+# By default glibc returns freed memory at the top of its heap to the kernel and serves big arrays with
+# fresh mmaps, so every training step page-faults its activations in again (on the medium benchmark model
+# that was about a third of the step's CPU time). The first backward() raises the two thresholds once;
+# set `enabled = False` before it to keep glibc's defaults. A no-op elsewhere.
 
 from __future__ import annotations
 
