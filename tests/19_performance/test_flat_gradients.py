@@ -1,5 +1,8 @@
 """Gradients stored in the optimizer's flat buffer: same values, no aliasing across backward passes."""
 
+import platform
+import sys
+
 import numpy as np
 
 import tinytorch
@@ -103,4 +106,7 @@ def test_trainer_clips_the_flat_buffer_like_per_parameter_clipping():
 def test_freed_memory_is_kept_for_reuse_after_the_first_backward():
     _loss(Linear(3, 2)).backward()
     assert allocator._applied is not None  # tried once, on the first backward
-    assert isinstance(allocator.keep_freed_memory(), bool)
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert allocator.keep_freed_memory() is True  # glibc accepted both thresholds
+    else:  # pragma: no cover - other C libraries
+        assert allocator.keep_freed_memory() is False
