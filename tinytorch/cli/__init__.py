@@ -13,14 +13,21 @@ import sys
 SUBCOMMANDS = ("verify", "train", "generate", "bench", "doctor")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one stderr line (exit 2) instead of usage plus error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 class UserError(Exception):
     """A problem with the user's input (missing file, bad number, incompatible checkpoint): exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tinytorch", description="A numpy deep-learning framework whose transformers demonstrably learn.")
+    parser = OneLineParser(prog="tinytorch", description="A numpy deep-learning framework whose transformers demonstrably learn.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(f"{__name__}.{name}")

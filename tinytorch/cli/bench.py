@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-from .common import one_line_errors
 
 # The test plan's layer-4 baselines.
 PLAN_STEPS_PER_SEC = 10
@@ -18,7 +17,6 @@ def add_parser(subparsers) -> None:
                               description="The test plan's layer-4 figures in a few seconds: training steps/s of the "
                                           "tiny GPT, peak memory of a tiny training process, and steps to loss 0.1. "
                                           "--full runs every benchmark, against PyTorch eager where installed.")
-    one_line_errors(p, "bench")
     p.add_argument("--full", action="store_true",
                    help="every benchmark (medium model, generation, matmul bound, five seeds) with the PyTorch "
                         "comparison; takes minutes")

@@ -39,16 +39,6 @@ SIZES = {
 }
 
 
-def one_line_errors(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
-    """Make argparse report a bad option in one stderr line (exit 2) instead of usage plus error."""
-    def error(message: str):
-        print(f"tinytorch {command}: error: {message} (see tinytorch {command} --help)", file=sys.stderr)
-        sys.exit(2)
-
-    parser.error = error
-    return parser
-
-
 def positive_int(text: str) -> int:
     try:
         value = int(text)

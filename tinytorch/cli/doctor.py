@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from . import UserError
-from .common import (SIZES, load_model, make_tokenizer, one_line_errors, read_text, split_tokens)
+from .common import (SIZES, load_model, make_tokenizer, read_text, split_tokens)
 
 LR_RANGE = (1e-4, 1e-2)
 INITIAL_LOSS_TOLERANCE = 0.3  # |initial loss - ln(V)| for a fresh model
@@ -23,7 +23,6 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("doctor", help="run the debugging checklist on a checkpoint or a configuration",
                               description="Automated debugging checklist: gradient flow, initial loss, NaN/Inf, "
                                           "tokenization, target shift, learning rate, architecture.")
-    one_line_errors(p, "doctor")
     p.add_argument("checkpoint", metavar="CKPT", nargs="?", default=None, help="a checkpoint of tinytorch train")
     p.add_argument("--config", choices=tuple(SIZES), default=None, help="check a fresh model of this size instead")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default="char", help="for --config (default char)")

@@ -8,13 +8,12 @@ import warnings
 import numpy as np
 
 from . import UserError
-from .common import finite_float, load_model, non_negative_int, one_line_errors, unknown_chars
+from .common import finite_float, load_model, non_negative_int, unknown_chars
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("generate", help="continue a prompt with a trained checkpoint",
                               description="Rebuild the GPT and tokenizer from a checkpoint and sample a continuation.")
-    one_line_errors(p, "generate")
     p.add_argument("checkpoint", metavar="CKPT", help="a .safetensors checkpoint written by tinytorch train")
     p.add_argument("--prompt", required=True, help="text to continue")
     p.add_argument("--max-new-tokens", type=non_negative_int, default=200)

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import UserError
 from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, make_tokenizer, model_config_of,
-                     non_negative_int, one_line_errors, positive_int, read_checkpoint_header, read_text,
+                     non_negative_int, positive_int, read_checkpoint_header, read_text,
                      split_tokens, tokenizer_of, unknown_chars)
 
 VAL_WINDOWS = 64  # validation windows evaluated each time (non-overlapping, from the held-out 10%)
@@ -22,7 +22,6 @@ VAL_WINDOWS = 64  # validation windows evaluated each time (non-overlapping, fro
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a GPT on your text file",
                               description="Train a GPT on a text file: 90%% of it trains, the last 10%% validates.")
-    one_line_errors(p, "train")
     p.add_argument("--data", required=True, metavar="FILE.txt", help="UTF-8 text to train on")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default=None, help="char (default) or byte-level BPE")
     p.add_argument("--size", choices=tuple(SIZES), default=None, help="model size (default tiny)")
