@@ -153,11 +153,7 @@ class BPETokenizer(Tokenizer):
 
     def decode(self, ids) -> str:
         """The text for `ids` (list, ndarray or Tensor); invalid UTF-8 becomes U+FFFD."""
-        ids = ids_to_list(ids, "BPETokenizer.decode")
-        n = self.vocab_size
-        for t in ids:
-            if not 0 <= t < n:
-                raise ValueError(f"BPETokenizer.decode: token id {t} is outside the vocabulary [0, {n})")
+        ids = ids_to_list(ids, "BPETokenizer.decode", self.vocab_size)
         vocab = self.vocab
         return b"".join(vocab[t] for t in ids).decode("utf-8", errors="replace")
 

@@ -71,11 +71,7 @@ class CharTokenizer(Tokenizer):
 
     def decode(self, ids, skip_special: bool = False) -> str:
         """The text for `ids`; id 0 reads `<UNK>`, or is dropped with `skip_special=True`."""
-        ids = ids_to_list(ids, "CharTokenizer.decode")
-        n = self.vocab_size
-        for t in ids:
-            if not 0 <= t < n:
-                raise ValueError(f"CharTokenizer.decode: token id {t} is outside the vocabulary [0, {n})")
+        ids = ids_to_list(ids, "CharTokenizer.decode", self.vocab_size)
         table = self.vocab
         if skip_special:
             return "".join(table[t] for t in ids if t != 0)

@@ -13,8 +13,11 @@ from .tensor import Tensor
 FORMAT_VERSION = 1
 
 
-def ids_to_list(ids, where: str) -> list[int]:
-    """Token ids (list, tuple, 1-D ndarray or Tensor, int or whole-number float) as a list of ints."""
+def ids_to_list(ids, where: str, vocab_size: int | None = None) -> list[int]:
+    """Token ids (list, tuple, 1-D ndarray or Tensor, int or whole-number float) as a list of ints.
+
+    With `vocab_size`, an id outside [0, vocab_size) is a ValueError naming it.
+    """
     if isinstance(ids, str):
         raise TypeError(f"{where}: expected token ids, got a str {ids[:40]!r}")
     arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
@@ -30,7 +33,12 @@ def ids_to_list(ids, where: str) -> list[int]:
             raise ValueError(f"{where}: token ids must be whole numbers, got {bad}")
     elif arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: token ids must be integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64).tolist()
+    arr = arr.astype(np.int64)
+    if vocab_size is not None:
+        outside = arr[(arr < 0) | (arr >= vocab_size)]
+        if outside.size:
+            raise ValueError(f"{where}: token id {outside[0]} is outside the vocabulary [0, {vocab_size})")
+    return arr.tolist()
 
 
 class Tokenizer:
