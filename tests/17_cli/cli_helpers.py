@@ -45,3 +45,13 @@ def assert_one_line_error(err: str, *fragments: str) -> None:
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+
+def trained_checkpoint(folder, steps: int):
+    """Train a small model with `tinytorch train` on code text in `folder`; return (checkpoint, data path)."""
+    from tinytorch.cli import main
+
+    data = code_text(folder / "code.txt")
+    out = folder / "model.safetensors"
+    assert main(["train", "--data", data, "--steps", str(steps), "--out", str(out), "--no-progress"]) == 0
+    return out, data

@@ -8,7 +8,7 @@ import pytest
 from tinytorch.cli.common import load_model
 from tinytorch.core.checkpoint import save_checkpoint
 
-from cli_helpers import assert_one_line_error, code_text, run_cli
+from cli_helpers import assert_one_line_error, run_cli, trained_checkpoint
 
 CHECKS = ["1. Gradient flow", "2. Initial loss", "2. Trained loss", "2. NaN/Inf", "3. Tokenizer round trip",
           "3. Padding and target shift", "4. Learning rate", "4. Gradient clipping", "5. Embedding dimension",
@@ -17,13 +17,7 @@ CHECKS = ["1. Gradient flow", "2. Initial loss", "2. Trained loss", "2. NaN/Inf"
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("doctor")
-    data = code_text(folder / "code.txt")
-    out = folder / "model.safetensors"
-    from tinytorch.cli import main
-
-    assert main(["train", "--data", data, "--steps", "25", "--out", str(out), "--no-progress"]) == 0
-    return out, data
+    return trained_checkpoint(tmp_path_factory.mktemp("doctor"), steps=25)
 
 
 def _lines(out: str) -> dict:

@@ -10,18 +10,12 @@ from tinytorch.core.checkpoint import save_checkpoint
 from tinytorch.core.tokenization import CharTokenizer
 from tinytorch.generation import generate
 
-from cli_helpers import assert_one_line_error, code_text, run_cli
+from cli_helpers import assert_one_line_error, code_text, run_cli, trained_checkpoint
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("generate")
-    data = code_text(folder / "code.txt")
-    out = folder / "model.safetensors"
-    from tinytorch.cli import main
-
-    assert main(["train", "--data", data, "--steps", "10", "--out", str(out), "--no-progress"]) == 0
-    return out
+    return trained_checkpoint(tmp_path_factory.mktemp("generate"), steps=10)[0]
 
 
 def test_greedy_output_matches_the_library_with_and_without_cache(capsys, checkpoint):
