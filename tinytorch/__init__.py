@@ -11,6 +11,7 @@ from .core.tokenization import BPETokenizer, CharTokenizer
 from .core.dataloader import DataLoader, TensorDataset
 from .core.training import CosineSchedule, Trainer, clip_grad_norm, load_checkpoint, save_checkpoint
 from .core.transformer import GPT
+from .core.config import GPTConfig
 from . import autograd, nn, optim  # noqa: E402
 
 __version__ = "0.1.0"
@@ -19,6 +20,6 @@ __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "enable_autograd", "manual_seed",
     "concatenate", "stack", "where", "Linear", "Module", "Parameter", "Sequential", "CrossEntropyLoss",
     "MSELoss", "SGD", "Adam", "AdamW", "BPETokenizer", "CharTokenizer", "DataLoader", "TensorDataset",
-    "CosineSchedule", "Trainer", "clip_grad_norm", "load_checkpoint", "save_checkpoint", "GPT", "nn", "optim",
-    "__version__",
+    "CosineSchedule", "Trainer", "clip_grad_norm", "load_checkpoint", "save_checkpoint", "GPT", "GPTConfig", "nn",
+    "optim", "__version__",
 ]

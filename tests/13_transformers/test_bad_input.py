@@ -94,7 +94,7 @@ def test_embed_dim_not_divisible_by_heads(embed_dim, num_heads):
     pattern = rf"embed_dim {embed_dim} is not divisible by num_heads {num_heads}"
     with pytest.raises(ValueError, match="MultiHeadAttention: " + pattern):
         MultiHeadAttention(embed_dim, num_heads)
-    with pytest.raises(ValueError, match="GPT: " + pattern):
+    with pytest.raises(ValueError, match="GPTConfig: " + pattern):
         GPT(vocab_size=VOCAB, embed_dim=embed_dim, num_layers=1, num_heads=num_heads)
 
 

@@ -187,7 +187,7 @@ def run(args) -> int:
         raise UserError("nothing to check: give a checkpoint (tinytorch doctor CKPT) or --config tiny|small|medium")
     if args.checkpoint:
         model, tokenizer, meta = load_model(args.checkpoint, check_vocab=False)
-        cfg = dict(model.config)
+        cfg = model.config.to_dict()
         train_cfg = ((meta.get("config") or {}).get("train") or {})
         size = train_cfg.get("size") or meta.get("config") or {}
         lr = size.get("lr")
@@ -206,7 +206,7 @@ def run(args) -> int:
             _, _, seq_len = split_tokens(tokenizer.encode(text), size.seq_len)
         manual_seed(0)
         model = GPT(tokenizer.vocab_size, size.embed_dim, size.num_layers, size.num_heads, seq_len, size.dropout)
-        cfg, lr, clip = dict(model.config), size.lr, 1.0
+        cfg, lr, clip = model.config.to_dict(), size.lr, 1.0
         title = f"a fresh '{args.config}' model"
     print(f"tinytorch doctor: {title}: vocab {cfg['vocab_size']}, embed {cfg['embed_dim']}, {cfg['num_layers']} "
           f"layer(s), {cfg['num_heads']} heads, max_seq_len {cfg['max_seq_len']}; {type(tokenizer).__name__}")

@@ -136,7 +136,7 @@ def run(args) -> int:
     train_set = TokenWindowDataset(np.asarray(train_ids), window)
     val_set = TokenWindowDataset(np.asarray(val_ids), window, stride=max(1, window // 2))
     eval_every = args.eval_every or max(1, size.steps // 10)
-    config = {"kind": CHECKPOINT_KIND, "model": model.config,
+    config = {"kind": CHECKPOINT_KIND, "model": model.config.to_dict(),
               "train": {"size": size.to_dict(), "size_name": size_name, "tokenizer": kind, "seq_len": window,
                         "data": os.path.basename(args.data), "seed": args.seed}}
     history = trainer.history

@@ -9,7 +9,7 @@ import heapq
 import re
 from collections import Counter
 
-from .tokenizer_base import Tokenizer, ids_to_list
+from .tokenizer_base import Tokenizer
 
 #: Chunks: an optional space plus a run of word characters, an optional space plus a run of other
 #: non-space characters, or a run of whitespace (leaving one space to lead the next word).
@@ -153,7 +153,7 @@ class BPETokenizer(Tokenizer):
 
     def decode(self, ids) -> str:
         """The text for `ids` (list, ndarray or Tensor); invalid UTF-8 becomes U+FFFD."""
-        ids = ids_to_list(ids, "BPETokenizer.decode", self.vocab_size)
+        ids = self._ids_to_decode(ids, "BPETokenizer.decode")
         vocab = self.vocab
         return b"".join(vocab[t] for t in ids).decode("utf-8", errors="replace")
 

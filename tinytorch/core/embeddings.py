@@ -10,27 +10,7 @@ from . import functions as F
 from .layers import Module, Parameter
 from .random import get_rng
 from .tensor import Tensor
-
-
-def validate_ids(ids, vocab_size: int, where: str) -> np.ndarray:
-    """Token ids as an int64 array; whole-number floats are accepted (TinyTorch stores floats).
-
-    Raises ValueError naming the first bad id: a fraction, a NaN, or one outside [0, vocab_size).
-    """
-    arr = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
-    if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.floor(arr))
-        if bad.any():
-            raise ValueError(f"{where}: token id {arr[bad].flat[0]} is not a whole number")
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: token ids must be integers, got dtype {arr.dtype}")
-    if arr.size:
-        low, high = arr.min(), arr.max()
-        if low < 0 or high >= vocab_size:
-            bad_id = low if low < 0 else high
-            raise ValueError(f"{where}: token id {bad_id} is outside the vocabulary [0, {vocab_size})")
-    return arr
+from .validation import as_token_ids
 
 
 class Embedding(Module):
@@ -44,7 +24,7 @@ class Embedding(Module):
         self.weight = Parameter(get_rng().standard_normal((vocab_size, embed_dim)).astype(np.float32))
 
     def forward(self, ids) -> Tensor:
-        return F.embedding(self.weight, validate_ids(ids, self.vocab_size, "Embedding"))
+        return F.embedding(self.weight, as_token_ids(ids, self.vocab_size, "Embedding"))
 
     def extra_repr(self) -> str:
         return f"{self.vocab_size}, {self.embed_dim}"

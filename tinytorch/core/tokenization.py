@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 
 from .bpe import BPETokenizer
-from .tokenizer_base import Tokenizer, ids_to_list
+from .tokenizer_base import Tokenizer
 
 
 class CharTokenizer(Tokenizer):
@@ -71,7 +71,7 @@ class CharTokenizer(Tokenizer):
 
     def decode(self, ids, skip_special: bool = False) -> str:
         """The text for `ids`; id 0 reads `<UNK>`, or is dropped with `skip_special=True`."""
-        ids = ids_to_list(ids, "CharTokenizer.decode", self.vocab_size)
+        ids = self._ids_to_decode(ids, "CharTokenizer.decode")
         table = self.vocab
         if skip_special:
             return "".join(table[t] for t in ids if t != 0)
@@ -96,4 +96,4 @@ class CharTokenizer(Tokenizer):
         return f"CharTokenizer(vocab_size={self.vocab_size})"
 
 
-__all__ = ["Tokenizer", "CharTokenizer", "BPETokenizer", "ids_to_list"]
+__all__ = ["Tokenizer", "CharTokenizer", "BPETokenizer"]

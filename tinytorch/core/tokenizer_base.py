@@ -6,39 +6,9 @@ import json
 import os
 import tempfile
 
-import numpy as np
-
-from .tensor import Tensor
+from .validation import as_token_ids
 
 FORMAT_VERSION = 1
-
-
-def ids_to_list(ids, where: str, vocab_size: int | None = None) -> list[int]:
-    """Token ids (list, tuple, 1-D ndarray or Tensor, int or whole-number float) as a list of ints.
-
-    With `vocab_size`, an id outside [0, vocab_size) is a ValueError naming it.
-    """
-    if isinstance(ids, str):
-        raise TypeError(f"{where}: expected token ids, got a str {ids[:40]!r}")
-    arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{where}: expected a 1-D sequence of token ids, got shape {arr.shape}")
-    if arr.size == 0:
-        return []
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            bad = arr[~np.isfinite(arr) | (arr != np.round(arr))][0]
-            raise ValueError(f"{where}: token ids must be whole numbers, got {bad}")
-    elif arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: token ids must be integers, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    if vocab_size is not None:
-        outside = arr[(arr < 0) | (arr >= vocab_size)]
-        if outside.size:
-            raise ValueError(f"{where}: token id {outside[0]} is outside the vocabulary [0, {vocab_size})")
-    return arr.tolist()
 
 
 class Tokenizer:
@@ -63,6 +33,13 @@ class Tokenizer:
 
     def __len__(self) -> int:
         return self.vocab_size
+
+    def _ids_to_decode(self, ids, where: str) -> list[int]:
+        """The ids given to `decode` (one id or one 1-D sequence) as a list of in-vocabulary ints."""
+        arr = as_token_ids(ids, self.vocab_size, where)
+        if arr.ndim > 1:
+            raise ValueError(f"{where}: expected a 1-D sequence of token ids, got shape {arr.shape}")
+        return arr.reshape(-1).tolist()
 
     # ----- serialisation ---------------------------------------------------------------------------
     def _state(self) -> dict:

@@ -8,11 +8,13 @@ import numpy as np
 
 from . import functions as F
 from .attention import MultiHeadAttention
-from .embeddings import Embedding, validate_ids
+from .config import GPTConfig
+from .embeddings import Embedding
 from .layers import Dropout, Linear, Module, ModuleList, Parameter
 from .activations import GELU
 from .random import get_rng
 from .tensor import Tensor
+from .validation import as_tensor, as_token_ids, check_float, check_int
 
 
 def create_causal_mask(seq_len: int) -> Tensor:
@@ -25,15 +27,17 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5):
         super().__init__()
-        size = normalized_shape if isinstance(normalized_shape, int) else int(np.prod(normalized_shape))
-        self.normalized_shape, self.eps = size, float(eps)
+        shape = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+        size = int(np.prod([check_int(n, "normalized_shape", "LayerNorm", minimum=1) for n in shape]))
+        self.normalized_shape = size
+        self.eps = check_float(eps, "eps", "LayerNorm", minimum=0.0, min_inclusive=False)
         self.gamma = Parameter(np.ones(size, dtype=np.float32))
         self.beta = Parameter(np.zeros(size, dtype=np.float32))
 
     def forward(self, x) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
-        if x.shape[-1] != self.normalized_shape:
-            raise ValueError(f"LayerNorm: last dimension {x.shape[-1]} does not match normalized_shape {self.normalized_shape}")
+        x = as_tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.normalized_shape:
+            raise ValueError(f"LayerNorm: input of shape {x.shape} does not end in normalized_shape {self.normalized_shape}")
         return F.layer_norm(x, self.gamma, self.beta, self.eps)
 
     def extra_repr(self) -> str:
@@ -57,11 +61,12 @@ class MLP(Module):
 class TransformerBlock(Module):
     """Pre-norm block: x + attention(ln1(x)), then + mlp(ln2(.)); dropout on each branch."""
 
-    def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, dropout: float = 0.0):
+    def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, dropout: float = 0.0,
+                 layer_norm_eps: float = 1e-5):
         super().__init__()
-        self.ln1 = LayerNorm(embed_dim)
+        self.ln1 = LayerNorm(embed_dim, layer_norm_eps)
         self.attention = MultiHeadAttention(embed_dim, num_heads)
-        self.ln2 = LayerNorm(embed_dim)
+        self.ln2 = LayerNorm(embed_dim, layer_norm_eps)
         self.mlp = MLP(embed_dim, int(mlp_ratio * embed_dim))
         self.dropout = Dropout(dropout)
 
@@ -77,27 +82,31 @@ class GPT(Module):
     untied lm_head (2 + 16 L + 3 in all).
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, num_layers: int, num_heads: int,
-                 max_seq_len: int = 1024, dropout: float = 0.0, mlp_ratio: int = 4):
+    def __init__(self, vocab_size: int | GPTConfig, embed_dim: int | None = None, num_layers: int | None = None,
+                 num_heads: int | None = None, max_seq_len: int = 1024, dropout: float = 0.0, mlp_ratio: int = 4,
+                 layer_norm_eps: float = 1e-5):
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_layers", num_layers),
-                            ("num_heads", num_heads), ("max_seq_len", max_seq_len)):
-            if int(value) < 1:
-                raise ValueError(f"GPT: {name} must be a positive integer, got {value}")
-        if embed_dim % num_heads != 0:
-            raise ValueError(f"GPT: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
-        self.config = {"vocab_size": int(vocab_size), "embed_dim": int(embed_dim), "num_layers": int(num_layers),
-                       "num_heads": int(num_heads), "max_seq_len": int(max_seq_len), "dropout": float(dropout),
-                       "mlp_ratio": mlp_ratio}
-        self.vocab_size, self.embed_dim, self.max_seq_len = int(vocab_size), int(embed_dim), int(max_seq_len)
-        self.num_layers, self.num_heads = int(num_layers), int(num_heads)
-        self.token_embedding = Embedding(vocab_size, embed_dim)
-        self.position_embedding = Embedding(max_seq_len, embed_dim)
-        self.drop = Dropout(dropout)
-        self.blocks = ModuleList([TransformerBlock(embed_dim, num_heads, mlp_ratio, dropout) for _ in range(num_layers)])
-        self.ln_f = LayerNorm(embed_dim)
-        self.lm_head = Linear(embed_dim, vocab_size, bias=False)
+        if isinstance(vocab_size, GPTConfig):
+            self.config = vocab_size  # GPT(config)
+        else:
+            self.config = GPTConfig(vocab_size, embed_dim, num_layers, num_heads, max_seq_len, dropout, mlp_ratio,
+                                    layer_norm_eps)
+        cfg = self.config
+        self.token_embedding = Embedding(cfg.vocab_size, cfg.embed_dim)
+        self.position_embedding = Embedding(cfg.max_seq_len, cfg.embed_dim)
+        self.drop = Dropout(cfg.dropout)
+        self.blocks = ModuleList([TransformerBlock(cfg.embed_dim, cfg.num_heads, cfg.mlp_ratio, cfg.dropout,
+                                                   layer_norm_eps=cfg.layer_norm_eps) for _ in range(cfg.num_layers)])
+        self.ln_f = LayerNorm(cfg.embed_dim, cfg.layer_norm_eps)
+        self.lm_head = Linear(cfg.embed_dim, cfg.vocab_size, bias=False)
         self._init_weights()
+
+    # Read-only views of the config, for code that asks the model for its shape.
+    vocab_size = property(lambda self: self.config.vocab_size)
+    embed_dim = property(lambda self: self.config.embed_dim)
+    num_layers = property(lambda self: self.config.num_layers)
+    num_heads = property(lambda self: self.config.num_heads)
+    max_seq_len = property(lambda self: self.config.max_seq_len)
 
     def _init_weights(self) -> None:
         """GPT-2's scheme: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2L)."""
@@ -114,9 +123,10 @@ class GPT(Module):
 
     def forward(self, tokens, kv_cache=None) -> Tensor:
         """tokens (B, T) integer ids -> logits (B, T, vocab_size). With `kv_cache`, tokens continue the cached prefix."""
-        ids = validate_ids(tokens, self.vocab_size, "GPT.forward")
-        if ids.ndim != 2:
-            raise ValueError(f"GPT.forward: expected ids of shape (batch, seq_len), got {ids.shape}; use ids[None] for one sequence")
+        ids = as_token_ids(tokens, self.vocab_size, "GPT.forward")
+        if ids.ndim != 2 or ids.shape[1] == 0:
+            raise ValueError(f"GPT.forward: expected ids of shape (batch, seq_len) with seq_len >= 1, got {ids.shape}; "
+                             "use ids[None] for one sequence")
         start = 0 if kv_cache is None else kv_cache.length
         seq_len = ids.shape[1]
         if start + seq_len > self.max_seq_len:

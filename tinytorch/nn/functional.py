@@ -35,9 +35,9 @@ def mse_loss(predictions: Tensor, targets) -> Tensor:
 
 
 def embedding(ids, weight: Tensor) -> Tensor:
-    from ..core.embeddings import validate_ids
+    from ..core.validation import as_token_ids
 
-    return _ops.embedding(weight, validate_ids(ids, weight.shape[0], "embedding"))
+    return _ops.embedding(weight, as_token_ids(ids, weight.shape[0], "embedding"))
 
 
 __all__ = ["relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "layer_norm", "dropout",

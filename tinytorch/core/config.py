@@ -1,0 +1,96 @@
+"""GPTConfig: the one description of a GPT's shape, validated in one place.
+
+Used by `GPT`, the checkpoint metadata, the CLI sizes, the recipes and the copilot, like nanoGPT's
+GPTConfig. A config read from a file goes through `from_dict`, which checks every field's type and
+range and names the file and the field in its errors.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import asdict, dataclass, fields
+
+_REQUIRED = ("vocab_size", "embed_dim", "num_layers", "num_heads")
+
+
+def _positive_int(value, name: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r:.80} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{where}: {name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def _real(value, name: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a number, got {value!r:.80} ({type(value).__name__})")
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {name} must be finite, got {value}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """The shape of a GPT: vocabulary, width, depth, heads, context length and regularisation."""
+
+    vocab_size: int
+    embed_dim: int
+    num_layers: int
+    num_heads: int
+    max_seq_len: int = 1024
+    dropout: float = 0.0
+    mlp_ratio: int = 4
+    layer_norm_eps: float = 1e-5
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field (TypeError/ValueError naming the field and the value); store plain int/float."""
+        where = "GPTConfig"
+        for name in ("vocab_size", "embed_dim", "num_layers", "num_heads", "max_seq_len"):
+            object.__setattr__(self, name, _positive_int(getattr(self, name), name, where))
+        for name in ("dropout", "layer_norm_eps"):
+            object.__setattr__(self, name, _real(getattr(self, name), name, where))
+        mlp_ratio = _real(self.mlp_ratio, "mlp_ratio", where)
+        object.__setattr__(self, "mlp_ratio", int(mlp_ratio) if mlp_ratio.is_integer() else mlp_ratio)
+        if self.embed_dim % self.num_heads != 0:
+            raise ValueError(f"{where}: embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"{where}: dropout must be in [0, 1), got {self.dropout}")
+        if self.mlp_ratio <= 0 or self.hidden_dim < 1:
+            raise ValueError(f"{where}: mlp_ratio must be positive (hidden width >= 1), got {self.mlp_ratio}")
+        if self.layer_norm_eps <= 0:
+            raise ValueError(f"{where}: layer_norm_eps must be positive, got {self.layer_norm_eps}")
+
+    @property
+    def hidden_dim(self) -> int:
+        """Width of each block's MLP."""
+        return int(self.mlp_ratio * self.embed_dim)
+
+    @property
+    def head_dim(self) -> int:
+        return self.embed_dim // self.num_heads
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready fields, as stored in checkpoint metadata."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d, source: str = "config") -> "GPTConfig":
+        """A validated GPTConfig from a dict (e.g. checkpoint metadata); errors name `source` and the field."""
+        if not isinstance(d, dict):
+            raise TypeError(f"{source}: the model config must be a dict, got {type(d).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(str(k) for k in d if k not in known)
+        if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            raise ValueError(f"{source}: unknown model config field(s) {unknown[:5]}{more}")
+        missing = [name for name in _REQUIRED if name not in d]
+        if missing:
+            raise ValueError(f"{source}: the model config is missing {missing}")
+        try:
+            return cls(**d)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{source}: {exc}") from None
