@@ -77,11 +77,11 @@ def test_decode_out_of_range_names_id_and_range(bad):
 
 def test_decode_rejects_fractional_and_2d_ids():
     tok = CharTokenizer().build_vocab("abcd")
-    with pytest.raises(ValueError, match="whole numbers, got 1.5"):
+    with pytest.raises(ValueError, match="token id 1.5 is not a whole number"):
         tok.decode(np.array([1.0, 1.5]))
     with pytest.raises(ValueError, match=r"1-D .* shape \(2, 2\)"):
         tok.decode(np.ones((2, 2), dtype=np.int64))
-    with pytest.raises(TypeError, match="expected token ids, got a str"):
+    with pytest.raises(TypeError, match=r"expected token ids, got 'abc' \(str\)"):
         tok.decode("abc")
 
 

@@ -124,9 +124,10 @@ class GPT(Module):
     def forward(self, tokens, kv_cache=None) -> Tensor:
         """tokens (B, T) integer ids -> logits (B, T, vocab_size). With `kv_cache`, tokens continue the cached prefix."""
         ids = as_token_ids(tokens, self.vocab_size, "GPT.forward")
-        if ids.ndim != 2 or ids.shape[1] == 0:
-            raise ValueError(f"GPT.forward: expected ids of shape (batch, seq_len) with seq_len >= 1, got {ids.shape}; "
-                             "use ids[None] for one sequence")
+        if ids.ndim != 2:
+            raise ValueError(f"GPT.forward: expected ids of shape (batch, seq_len), got {ids.shape}; use ids[None] for one sequence")
+        if ids.size == 0:
+            raise ValueError(f"GPT.forward: expected at least one token id, got ids of shape {ids.shape}")
         start = 0 if kv_cache is None else kv_cache.length
         seq_len = ids.shape[1]
         if start + seq_len > self.max_seq_len:

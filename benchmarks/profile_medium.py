@@ -1,0 +1,102 @@
+"""Per-op time of one medium training step (4 layers, 128 dim, batch 16 x 128), ours and PyTorch's.
+
+Ours: cProfile over several steps, grouped by autograd Function (forward and backward apart) plus the
+optimizer and clipping; torch's: torch.profiler's self CPU time per operator. Both at 1 thread.
+Run from the repository root: python benchmarks/profile_medium.py [--steps N] [--no-torch] [--top K]
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinytorch.bench.common import machine_notes, thread_limit, torch_or_none  # noqa: E402
+from tinytorch.bench.workloads import MEDIUM, torch_step, tinytorch_step  # noqa: E402
+from tinytorch.core.autograd import Function  # noqa: E402
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _function_methods() -> dict:
+    """(file, first line, name) of every Function subclass's forward/backward -> 'Class.method'."""
+    names = {}
+    for cls in _subclasses(Function):
+        for method in ("forward", "backward"):
+            code = getattr(cls.__dict__.get(method), "__code__", None)
+            if code is not None:
+                names[(code.co_filename, code.co_firstlineno, code.co_name)] = f"{cls.__name__}.{method}"
+    return names
+
+
+def ours(steps: int) -> tuple[dict, float]:
+    """{op: total seconds per step} from cProfile's cumulative time, and the profiled step's seconds."""
+    step = tinytorch_step(MEDIUM)
+    for _ in range(3):
+        step()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        step()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # key -> (calls, ncalls, tottime, cumtime, callers)
+    names = _function_methods()
+    per_op = defaultdict(float)
+    total = 0.0
+    for key, (_, _, _, cumtime, _) in stats.items():
+        if key in names:
+            per_op[names[key]] += cumtime / steps
+        elif key[2] in ("step", "_optimizer_step") and key[0].endswith(("optimizers.py", "training.py")):
+            per_op[f"{os.path.basename(key[0])}:{key[2]}"] += cumtime / steps
+        if key[2] == "<lambda>" and key[0].endswith("workloads.py"):
+            total += cumtime / steps
+    return dict(per_op), total
+
+
+def theirs(steps: int) -> tuple[dict, float]:
+    """{torch operator: self CPU seconds per step} from torch.profiler, and the step's seconds."""
+    import torch.profiler
+
+    step = torch_step(MEDIUM)
+    for _ in range(3):
+        step()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    per_op = {e.key: e.self_cpu_time_total / 1e6 / steps for e in prof.key_averages()}
+    return per_op, sum(per_op.values())
+
+
+def _print(title: str, per_op: dict, total: float, top: int) -> None:
+    print(f"\n{title}: {total * 1e3:.1f} ms per profiled step")
+    for name, seconds in sorted(per_op.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {seconds * 1e3:8.2f} ms  {name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=5, help="profiled steps (after 3 warm-up steps)")
+    parser.add_argument("--top", type=int, default=25, help="rows to print per side")
+    parser.add_argument("--no-torch", action="store_true", help="skip torch's profile")
+    args = parser.parse_args()
+    for line in machine_notes():
+        print(line)
+    with thread_limit(1):
+        per_op, total = ours(args.steps)
+        _print("tinytorch (cProfile cumulative time per Function method; includes profiler overhead)",
+               per_op, total, args.top)
+        if not args.no_torch and torch_or_none() is not None:
+            per_op, total = theirs(args.steps)
+            _print("torch eager (torch.profiler self CPU time per operator)", per_op, total, args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
