@@ -36,8 +36,10 @@ class LayerNorm(Module):
 
     def forward(self, x) -> Tensor:
         x = as_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.normalized_shape:
-            raise ValueError(f"LayerNorm: input of shape {x.shape} does not end in normalized_shape {self.normalized_shape}")
+        if x.ndim == 0:
+            raise ValueError(f"LayerNorm: expected input of shape (..., {self.normalized_shape}), got a 0-d tensor")
+        if x.shape[-1] != self.normalized_shape:
+            raise ValueError(f"LayerNorm: last dimension {x.shape[-1]} does not match normalized_shape {self.normalized_shape}")
         return F.layer_norm(x, self.gamma, self.beta, self.eps)
 
     def extra_repr(self) -> str:
