@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+from ..core.fileio import atomic_write
 from . import UserError
 
 STATUS_START = "<!-- status:start -->"
@@ -69,10 +70,7 @@ def write_status(path: str, block: str) -> None:
         raise UserError(f"--write-plan: '{path}' has only one of the markers {STATUS_START} / {STATUS_END}")
     else:
         text = text + ("\n" if text and not text.endswith("\n") else "") + wrapped + "\n"
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, text)
 
 
 def _check_writable_dir(path: str, what: str) -> None:

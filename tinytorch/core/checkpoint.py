@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save as _serialize
 
+from .fileio import atomic_write
 from .random import get_rng, get_rng_state, set_rng_state
 
 FORMAT_NAME = "tinytorch-checkpoint"
@@ -71,38 +71,8 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
         _json(blob[key], key)  # name the culprit before anything is written
     data = _serialize(tensors, metadata={METADATA_KEY: _json(blob, "metadata")})
 
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
-    return path
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable where the platform allows it (best effort)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return atomic_write(path, data)
 
 
 def _check_header_length(path: str) -> None:

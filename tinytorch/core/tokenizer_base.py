@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
+from .fileio import atomic_write
 from .validation import as_token_ids
 
 FORMAT_VERSION = 1
@@ -63,32 +63,19 @@ class Tokenizer:
         kind = d.get("type")
         target = Tokenizer.registry.get(kind) if isinstance(kind, str) else None
         if target is None:
-            raise ValueError(f"{cls.__name__}.from_dict: unknown tokenizer type {kind!r}; "
+            raise ValueError(f"{cls.__name__}.from_dict: unknown tokenizer type {kind!r:.80}; "
                              f"known: {sorted(Tokenizer.registry)}")
         if not issubclass(target, cls):
             raise ValueError(f"{cls.__name__}.from_dict: the dict describes a {kind}, not a {cls.__name__}")
         version = d.get("format_version")
         if version != FORMAT_VERSION:
-            raise ValueError(f"{cls.__name__}.from_dict: unsupported format_version {version!r} "
+            raise ValueError(f"{cls.__name__}.from_dict: unsupported format_version {version!r:.80} "
                              f"(this version reads {FORMAT_VERSION})")
         return target._from_state(d)
 
     def save(self, path) -> None:
-        """Write `to_dict()` as JSON, atomically: a temporary file in the same folder, then os.replace."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".tokenizer-", suffix=".json.tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a saved tokenizer is an ordinary file
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        """Write `to_dict()` as JSON, atomically (see `fileio.atomic_write`)."""
+        atomic_write(path, json.dumps(self.to_dict(), ensure_ascii=False))
 
     @classmethod
     def load(cls, path) -> "Tokenizer":

@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from ..core.autograd import no_grad
+from ..core.fileio import atomic_write
 from ..core.losses import CrossEntropyLoss
 from . import plots
 
@@ -168,8 +169,4 @@ def write_report(verification, folder) -> str:
         figures.append("<p>Gradient norms, attention maps and completions come from the copilot layers "
                        "(pipeline, generation), which this run skipped.</p>")
     page = os.path.join(folder, "index.html")
-    tmp = f"{page}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(render_html(verification, figures))
-    os.replace(tmp, page)
-    return page
+    return atomic_write(page, render_html(verification, figures))
