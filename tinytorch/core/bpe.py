@@ -1,6 +1,8 @@
 """Byte-level byte-pair encoding: 256 byte tokens plus merges learned from a corpus, so any text round-trips.
 
 Text is first split into word-like chunks (GPT-2 style); merges never cross a chunk boundary.
+`BPETokenizer.from_vocab` also holds a vocabulary made elsewhere (GPT-2's: any id order, special
+tokens, GPT-2's own pre-tokenizer).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import heapq
 import re
 from collections import Counter
 
+from .bytelevel import GPT2_SPLIT_PATTERN, bytes_to_token, gpt2_split_regex, token_to_bytes
 from .tokenizer_base import Tokenizer
 
 #: Chunks: an optional space plus a run of word characters, an optional space plus a run of other
@@ -16,6 +19,8 @@ from .tokenizer_base import Tokenizer
 SPLIT_PATTERN = r" ?\w+| ?[^\s\w]+|\s+(?!\S)|\s+"
 _SPLIT = re.compile(SPLIT_PATTERN)
 _CACHE_LIMIT = 100_000
+#: The pre-tokenizers a BPETokenizer can use, by the pattern text stored with it.
+_SPLITTERS = {SPLIT_PATTERN: lambda: _SPLIT, GPT2_SPLIT_PATTERN: gpt2_split_regex}
 
 
 def _merge(ids: list, pair: tuple, new_id: int) -> list:
@@ -44,6 +49,39 @@ class BPETokenizer(Tokenizer):
         self.target_vocab_size = self._check_size(vocab_size, "BPETokenizer")
         self._set_merges([])
 
+    @classmethod
+    def from_vocab(cls, vocab: list, merges: list, special_tokens: dict | None = None,
+                   split_pattern: str = GPT2_SPLIT_PATTERN, where: str = "BPETokenizer.from_vocab") -> "BPETokenizer":
+        """A tokenizer for a vocabulary made elsewhere, e.g. GPT-2's: `vocab[id]` is the token's bytes,
+        `merges` are pairs of ids by rank (each pair's bytes joined must be a token), `special_tokens`
+        maps a text like '<|endoftext|>' to its id (matched whole in `encode`)."""
+        special_tokens = dict(special_tokens or {})
+        if not isinstance(split_pattern, str) or split_pattern not in _SPLITTERS:
+            raise ValueError(f"{where}: unsupported split pattern {split_pattern!r:.80}")
+        if not isinstance(vocab, list) or not all(isinstance(t, bytes) and t for t in vocab):
+            raise ValueError(f"{where}: vocab must be a list of non-empty bytes (one per id)")
+        ids = {t: i for i, t in enumerate(vocab)}
+        if len(ids) != len(vocab):
+            raise ValueError(f"{where}: two ids stand for the same bytes; a BPE vocabulary needs distinct tokens")
+        missing = [b for b in range(256) if bytes([b]) not in ids]
+        if missing:
+            raise ValueError(f"{where}: the vocabulary lacks {len(missing)} of the 256 single bytes (e.g. "
+                             f"{missing[0]:#04x}); a byte-level tokenizer needs all of them")
+        for i, p in enumerate(merges):
+            ok = (isinstance(p, (list, tuple)) and len(p) == 2
+                  and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < len(vocab) for x in p))
+            if not ok or vocab[p[0]] + vocab[p[1]] not in ids:
+                raise ValueError(f"{where}: merge {i} is {p!r:.60}; expected two ids in [0, {len(vocab)}) "
+                                 f"whose joined bytes are a token")
+        for text, i in special_tokens.items():
+            if not isinstance(text, str) or not isinstance(i, int) or not 0 <= i < len(vocab) \
+                    or vocab[i] != text.encode("utf-8"):
+                raise ValueError(f"{where}: special token {text!r:.40} -> {i!r} does not name its own id in the vocab")
+        tok = cls(max(len(vocab), 256))
+        tok.split_pattern, tok.special_tokens = split_pattern, special_tokens
+        tok._set_merges(merges, vocab)
+        return tok
+
     @staticmethod
     def _check_size(vocab_size, where: str) -> int:
         if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
@@ -52,12 +90,26 @@ class BPETokenizer(Tokenizer):
             raise ValueError(f"{where}: vocab_size must be at least 256 (the byte tokens), got {vocab_size}")
         return vocab_size
 
-    def _set_merges(self, merges: list) -> None:
+    def _set_merges(self, merges: list, vocab: list | None = None) -> None:
+        """Install merges (pairs of ids, by rank). Without `vocab`, the layout `train` makes: ids 0-255
+        are the bytes and merge r makes id 256 + r; with it (checked by `from_vocab`), ids come from it."""
         self.merges = [tuple(p) for p in merges]
-        self._ranks = {p: 256 + i for i, p in enumerate(self.merges)}
-        self.vocab = [bytes([i]) for i in range(256)]  # index = id, value = the bytes it stands for
-        for a, b in self.merges:
-            self.vocab.append(self.vocab[a] + self.vocab[b])
+        self._ranks = {p: rank for rank, p in enumerate(self.merges)}
+        if vocab is None:
+            self.split_pattern, self.special_tokens = SPLIT_PATTERN, {}
+            vocab = [bytes([i]) for i in range(256)]
+            for a, b in self.merges:
+                vocab.append(vocab[a] + vocab[b])
+            self._byte_ids = list(range(256))
+            self._merge_ids = list(range(256, 256 + len(self.merges)))
+        else:
+            ids = {t: i for i, t in enumerate(vocab)}
+            self._byte_ids = [ids[bytes([b])] for b in range(256)]
+            self._merge_ids = [ids[vocab[a] + vocab[b]] for a, b in self.merges]
+        self.vocab = vocab  # index = id, value = the bytes it stands for
+        self._split = _SPLITTERS[self.split_pattern]()
+        specials = sorted(self.special_tokens, key=len, reverse=True)  # longest first, as HF matches them
+        self._special_split = re.compile("(" + "|".join(map(re.escape, specials)) + ")") if specials else None
         self._cache = {}
 
     @property
@@ -126,14 +178,14 @@ class BPETokenizer(Tokenizer):
 
     # ----- encoding ---------------------------------------------------------------------------------
     def _encode_chunk(self, chunk: str) -> list:
-        ids = list(chunk.encode("utf-8"))
-        ranks = self._ranks
+        byte_ids, ranks, merge_ids = self._byte_ids, self._ranks, self._merge_ids
+        ids = [byte_ids[b] for b in chunk.encode("utf-8")]
         while len(ids) >= 2:
             pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, 1 << 62))
-            new_id = ranks.get(pair)
-            if new_id is None:
+            rank = ranks.get(pair)
+            if rank is None:
                 break
-            ids = _merge(ids, pair, new_id)
+            ids = _merge(ids, pair, merge_ids[rank])
         return ids
 
     def encode(self, text: str) -> list[int]:
@@ -143,12 +195,18 @@ class BPETokenizer(Tokenizer):
         cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
+        # Special tokens are matched first and never split; the pieces between them are chunked.
+        pieces = [text] if self._special_split is None else self._special_split.split(text)
         out = []
-        for chunk in _SPLIT.findall(text):
-            ids = cache.get(chunk)
-            if ids is None:
-                ids = cache[chunk] = self._encode_chunk(chunk)
-            out.extend(ids)
+        for i, piece in enumerate(pieces):
+            if i % 2:  # odd pieces are the separators: special tokens
+                out.append(self.special_tokens[piece])
+                continue
+            for chunk in self._split.findall(piece):
+                ids = cache.get(chunk)
+                if ids is None:
+                    ids = cache[chunk] = self._encode_chunk(chunk)
+                out.extend(ids)
         return out
 
     def decode(self, ids) -> str:
@@ -163,12 +221,20 @@ class BPETokenizer(Tokenizer):
 
     # ----- serialisation ----------------------------------------------------------------------------
     def _state(self) -> dict:
-        return {"target_vocab_size": self.target_vocab_size, "split_pattern": SPLIT_PATTERN,
-                "merges": [list(p) for p in self.merges]}
+        state = {"target_vocab_size": self.target_vocab_size, "split_pattern": self.split_pattern,
+                 "merges": [list(p) for p in self.merges]}
+        if self._merge_ids != list(range(256, 256 + len(self.merges))) or self._byte_ids != list(range(256)) \
+                or self.special_tokens or len(self.vocab) != 256 + len(self.merges):
+            # A vocabulary made elsewhere: its tokens in GPT-2's printable form, and its special tokens.
+            state["vocab"] = [bytes_to_token(t) for t in self.vocab]
+            state["special_tokens"] = dict(self.special_tokens)
+        return state
 
     @classmethod
     def _from_state(cls, state: dict) -> "BPETokenizer":
         where = "BPETokenizer.from_dict"
+        if "vocab" in state:
+            return cls._from_vocab_state(state, where)
         if state.get("split_pattern") != SPLIT_PATTERN:
             raise ValueError(f"{where}: saved with split pattern {state.get('split_pattern')!r}, "
                              f"this version uses {SPLIT_PATTERN!r}")
@@ -184,8 +250,22 @@ class BPETokenizer(Tokenizer):
         tok._set_merges(merges)
         return tok
 
+    @classmethod
+    def _from_vocab_state(cls, state: dict, where: str) -> "BPETokenizer":
+        vocab, specials = state.get("vocab"), state.get("special_tokens", {})
+        if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+            raise ValueError(f"{where}: 'vocab' must be a list of token strings")
+        if not isinstance(specials, dict):
+            raise ValueError(f"{where}: 'special_tokens' must be a dict, got {specials!r:.60}")
+        merges = state.get("merges")
+        if not isinstance(merges, list):
+            raise ValueError(f"{where}: 'merges' must be a list, got {merges!r:.60}")
+        vocab = [token_to_bytes(t, where) for t in vocab]
+        return cls.from_vocab(vocab, merges, specials, state.get("split_pattern"), where)
+
     def __eq__(self, other) -> bool:
-        return isinstance(other, BPETokenizer) and self.merges == other.merges
+        return (isinstance(other, BPETokenizer) and self.merges == other.merges and self.vocab == other.vocab
+                and self.split_pattern == other.split_pattern and self.special_tokens == other.special_tokens)
 
     __hash__ = None
 
