@@ -3,7 +3,9 @@
 from .core.autograd import Function, enable_autograd, enable_grad, is_grad_enabled, no_grad
 from .core.random import manual_seed
 from .core.tensor import Tensor
-from .core.functions import concatenate, stack, where
+from .core.functions import cat, concatenate, stack, where
+from .core.factories import (arange, float32, float64, full, int32, int64, ones, ones_like, rand, randn,
+                             randn_like, tensor, zeros, zeros_like)
 from .core.layers import Linear, Module, Parameter, Sequential
 from .core.losses import CrossEntropyLoss, MSELoss
 from .core.optimizers import SGD, Adam, AdamW
@@ -18,7 +20,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "enable_autograd", "manual_seed",
-    "concatenate", "stack", "where", "Linear", "Module", "Parameter", "Sequential", "CrossEntropyLoss",
+    "concatenate", "cat", "stack", "where", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
+    "zeros_like", "ones_like", "randn_like", "float32", "float64", "int32", "int64",
+    "Linear", "Module", "Parameter", "Sequential", "CrossEntropyLoss",
     "MSELoss", "SGD", "Adam", "AdamW", "BPETokenizer", "CharTokenizer", "DataLoader", "TensorDataset",
     "CosineSchedule", "Trainer", "clip_grad_norm", "load_checkpoint", "save_checkpoint", "GPT", "GPTConfig", "nn",
     "optim", "__version__",

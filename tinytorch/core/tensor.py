@@ -101,6 +101,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._ctx is None
 
+    @property
+    def _grad_fn(self):
+        """TinyTorch's name for the op that made this tensor (None on a leaf); the engine calls it `_ctx`."""
+        return self._ctx
+
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._from_op(self.data, False)
@@ -254,18 +259,39 @@ class Tensor:
     def __getitem__(self, index):
         return F.getitem(self, index)
 
-    # ----- reductions ----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False):
-        return F.sum(self, axis, keepdims)
+    # ----- reductions (numpy's axis/keepdims, or PyTorch's dim/keepdim) ---------------------------
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        return F.sum(self, *resolve_axis("sum", axis, keepdims, dim, keepdim))
 
-    def mean(self, axis=None, keepdims: bool = False):
-        return F.mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        return F.mean(self, *resolve_axis("mean", axis, keepdims, dim, keepdim))
 
-    def max(self, axis=None, keepdims: bool = False):
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """The maximum over `axis` (a Tensor); with PyTorch's `dim=`, `(values, indices)` as torch returns."""
+        axis, keepdims = resolve_axis("max", axis, keepdims, dim, keepdim)
+        if dim is not None:
+            return F.extreme_with_indices(self, axis, keepdims, largest=True)
         return F.max(self, axis, keepdims)
 
-    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
-        return F.var(self, axis, keepdims, ddof)
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """The minimum over `axis` (a Tensor); with PyTorch's `dim=`, `(values, indices)` as torch returns."""
+        axis, keepdims = resolve_axis("min", axis, keepdims, dim, keepdim)
+        if dim is not None:
+            return F.extreme_with_indices(self, axis, keepdims, largest=False)
+        return -F.max(-self, axis, keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None, correction=None):
+        """Variance; `ddof=0` by default as in numpy (torch's `correction=` sets it)."""
+        if correction is not None:
+            if ddof:
+                raise TypeError(f"var: give ddof= or correction=, not both (got ddof={ddof!r}, "
+                                f"correction={correction!r})")
+            ddof = correction
+        return F.var(self, *resolve_axis("var", axis, keepdims, dim, keepdim), ddof)
+
+    def std(self, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None, correction=None):
+        """Standard deviation: the square root of `var` with the same arguments."""
+        return self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction).sqrt()
 
     # ----- elementwise functions -----------------------------------------------------------------
     def exp(self):
@@ -301,9 +327,33 @@ class Tensor:
     def clip(self, min_value=None, max_value=None):
         return F.clip(self, min_value, max_value)
 
+    # ----- PyTorch spellings of what is above ------------------------------------------------------
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        """torch.clamp: `clip` with PyTorch's argument names; gradient 1 inside [min, max], 0 outside."""
+        return F.clip(self, min, max)
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def t(self) -> "Tensor":
+        """torch's t(): a 2-D tensor transposed; 0-D and 1-D tensors come back unchanged."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                             f"use transpose(dim0, dim1) or permute")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def dim(self) -> int:
+        """torch's dim(): the number of dimensions (`ndim`)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """torch's numel(): the number of elements (what `size` is in TinyTorch)."""
+        return self.data.size
+
     def masked_fill(self, mask, value):
         return F.masked_fill(self, mask, value)
 
 
 from . import autograd  # noqa: E402  (autograd and the ops need Tensor defined first)
 from . import functions as F  # noqa: E402
+from .functions.reduce import resolve_axis  # noqa: E402

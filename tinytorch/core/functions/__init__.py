@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from ..validation import check_axis
 from . import elementwise as _ew
 from . import matmul as _mm
 from . import nn as _nn
@@ -138,14 +139,31 @@ def getitem(a, index):
     return _shp.GetItem.apply(a, index=_plain_index(index))
 
 
-def concatenate(tensors, axis: int = 0):
+def _joined(tensors, where: str) -> list:
+    """The tensors to concatenate or stack, as Tensors; an empty sequence is a clear error."""
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{where}: tensors must be a sequence of tensors, got {type(tensors).__name__}")
     tensors = [as_tensor(t) for t in tensors]
-    return _shp.Concatenate.apply(*tensors, axis=axis)
+    if not tensors:
+        raise ValueError(f"{where}: tensors must hold at least one tensor, got an empty sequence")
+    return tensors
 
 
-def stack(tensors, axis: int = 0):
-    tensors = [as_tensor(t) for t in tensors]
-    return _shp.Stack.apply(*tensors, axis=axis)
+def concatenate(tensors, axis: int | None = None, *, dim: int | None = None):
+    """Join tensors along an existing axis (`dim=` is PyTorch's name for `axis`)."""
+    axis, _ = _red.resolve_axis("concatenate", axis, False, dim, None)
+    return _shp.Concatenate.apply(*_joined(tensors, "concatenate"), axis=0 if axis is None else axis)
+
+
+def cat(tensors, dim: int = 0):
+    """PyTorch's name for `concatenate`."""
+    return concatenate(tensors, dim)
+
+
+def stack(tensors, axis: int | None = None, *, dim: int | None = None):
+    """Join tensors along a new axis (`dim=` is PyTorch's name for `axis`)."""
+    axis, _ = _red.resolve_axis("stack", axis, False, dim, None)
+    return _shp.Stack.apply(*_joined(tensors, "stack"), axis=0 if axis is None else axis)
 
 
 # ----- reductions ----------------------------------------------------------------------------------
@@ -163,6 +181,23 @@ def max(a, axis=None, keepdims: bool = False):  # noqa: A001
 
 def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
     return _red.Var.apply(a, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def extreme_with_indices(a, dim: int, keepdim: bool = False, largest: bool = True):
+    """torch.max/min(a, dim): values and int64 indices along `dim` (first on ties); gradient to those entries."""
+    pick = np.argmax if largest else np.argmin
+    where = "max" if largest else "min"
+    if isinstance(dim, (tuple, list)) or a.ndim == 0:
+        raise TypeError(f"{where}: dim must be one int and the tensor at least 1-d when indices are returned, "
+                        f"got dim={dim!r} for shape {a.shape}")
+    axis = check_axis(dim, a.ndim, where, "dim")
+    if a.shape[axis] == 0:
+        raise ValueError(f"{where}: cannot reduce over dim {dim} of size 0 (shape {a.shape})")
+    index = np.expand_dims(pick(a.data, axis=axis), axis).astype(np.int64)  # (..., 1, ...)
+    values = _sel.TakeAlong.apply(a, indices=index, axis=axis)
+    if not keepdim:
+        values, index = reshape(values, np.squeeze(index, axis).shape), np.squeeze(index, axis)
+    return _red.ValuesIndices(values, Tensor._from_op(index, False))
 
 
 # ----- selection -----------------------------------------------------------------------------------
@@ -197,7 +232,7 @@ def cross_entropy(logits, targets: np.ndarray, ignore_index=None, reduction: str
 
 def embedding(weight, ids: np.ndarray):
     """Rows of `weight` (V, D) for integer `ids` of any shape -> (*ids.shape, D)."""
-    return _nn.Embedding.apply(weight, ids=ids)
+    return _nn.EmbeddingBackward.apply(weight, ids=ids)
 
 
 def token_position_embedding(tokens, positions, ids: np.ndarray, start: int = 0):
@@ -222,8 +257,8 @@ def self_attention_heads(x, wq, bq, wk, bk, wv, bv, num_heads: int, allowed=None
 __all__ = [
     "as_tensor", "add", "sub", "mul", "div", "neg", "power", "pow_tensor", "matmul", "linear",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "gelu", "clip", "cast",
-    "reshape", "transpose", "permute", "getitem", "concatenate", "stack",
-    "sum", "mean", "max", "var", "where", "masked_fill",
+    "reshape", "transpose", "permute", "getitem", "concatenate", "cat", "stack",
+    "sum", "mean", "max", "var", "extreme_with_indices", "where", "masked_fill",
     "softmax", "log_softmax", "layer_norm", "cross_entropy", "embedding", "token_position_embedding", "dropout",
     "scaled_dot_product_attention_fused", "self_attention_heads", "causal_allowed", "softmax_array", "log_softmax_array",
 ]

@@ -1,10 +1,34 @@
-"""Reductions over axes: sum, mean, max and variance, with `axis` and `keepdims` like numpy."""
+"""Reductions over axes: sum, mean, max and variance, with `axis` and `keepdims` like numpy.
+
+PyTorch's spellings `dim`/`keepdim` are accepted too (`resolve_axis`), and `max(dim=)` /
+`min(dim=)` return the values and their indices as torch does (`ValuesIndices`).
+"""
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 
 from ..autograd import Function
+from ..validation import check_bool
+
+#: What `x.max(dim=...)` and `x.min(dim=...)` return, like torch's `torch.return_types.max`.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def resolve_axis(where: str, axis, keepdims, dim, keepdim) -> tuple:
+    """numpy's `(axis, keepdims)` from either spelling; PyTorch's `dim`/`keepdim` replace them, never join them."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{where}: give axis= or dim=, not both (got axis={axis!r}, dim={dim!r})")
+        axis = dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{where}: give keepdims= or keepdim=, not both (got keepdims={keepdims!r}, "
+                            f"keepdim={keepdim!r})")
+        keepdims = keepdim
+    return axis, check_bool(keepdims, "keepdim" if keepdim is not None else "keepdims", where)
 
 
 def _normalize_axes(axis, ndim: int) -> tuple:

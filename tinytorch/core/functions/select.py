@@ -1,4 +1,4 @@
-"""Choosing between values by a condition: where and masked_fill."""
+"""Choosing values: by a condition (where, masked_fill) or by index along an axis (take_along)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,16 @@ class MaskedFill(Function):
 
     def backward(self, grad):
         return np.where(self.mask, 0, grad)
+
+
+class TakeAlong(Function):
+    """The entries at `indices` along `axis` (np.take_along_axis); each gets its gradient back in place."""
+
+    def forward(self, a, indices=None, axis=0):
+        self.shape, self.indices, self.axis = a.shape, indices, axis
+        return np.take_along_axis(a, indices, axis)
+
+    def backward(self, grad):
+        full = np.zeros(self.shape, dtype=grad.dtype)
+        np.put_along_axis(full, self.indices, grad, self.axis)  # one index per slice, so no sums needed
+        return full
