@@ -185,7 +185,7 @@ BAD = {
     "bad schedule state": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, schedule=dict(b["schedule"], min_lr=9.0))), "schedule"),
     "bad hyper-parameter": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
         b, optimizer=dict(b["optimizer"], hyperparameters=dict(b["optimizer"]["hyperparameters"], lr="fast")))),
-        "malformed optimizer metadata"),
+        "bad optimizer state"),
     "bad step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, step="six")), "step"),
 }
 

@@ -1,6 +1,8 @@
 """Checkpoints: one .safetensors file with the model weights, optimizer moments and JSON metadata.
 
-Written atomically (temp file, fsync, rename); validated completely on load before anything changes.
+Written atomically (`fileio.atomic_write`). Loading is all or nothing: the whole file is read and
+checked (tensors, dtypes, shapes, model config, optimizer, schedule, RNG) before the model,
+optimizer, schedule or RNG change; every error names the file and the field, in a bounded message.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save as _serialize
 
-from .fileio import atomic_write
+from .config import GPTConfig
+from .fileio import atomic_write, short_list
 from .random import get_rng, get_rng_state, set_rng_state
 
 FORMAT_NAME = "tinytorch-checkpoint"
@@ -42,7 +45,8 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
     """Write model (and optimizer, schedule, tokenizer, RNG) state to `path` atomically; returns the path.
 
     Tensors: `model.<dotted name>` and `optim.<state name>.<param index>`; everything else goes into
-    the header metadata as one JSON blob under the key "tinytorch".
+    the header metadata as one JSON blob under the key "tinytorch". A GPT's `GPTConfig` is stored
+    as "model_config", so the file alone can rebuild the model (`tinytorch.load_pretrained`).
     """
     path = os.fspath(path)
     tensors = {f"model.{name}": np.ascontiguousarray(p.data) for name, p in model.named_parameters()}
@@ -50,7 +54,8 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "step": int(step),
-        "config": config,
+        "config": config.to_dict() if isinstance(config, GPTConfig) else config,
+        "model_config": model.config.to_dict() if isinstance(getattr(model, "config", None), GPTConfig) else None,
         "tokenizer": _tokenizer_dict(tokenizer),
         "schedule": schedule.state_dict() if schedule is not None else None,
         "rng_state": get_rng_state(),
@@ -75,69 +80,90 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
     return atomic_write(path, data)
 
 
+def _bad(path: str, what: str) -> ValueError:
+    return ValueError(f"load_checkpoint: '{path}' {what}")
+
+
 def _check_header_length(path: str) -> None:
     """The 8-byte little-endian header length must fit the file and the size limit; checked before parsing."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         head = f.read(8)
-    unreadable = f"load_checkpoint: '{path}' is not a readable safetensors file (truncated or corrupt?)"
+    unreadable = "is not a readable safetensors file (truncated or corrupt?)"
     if len(head) < 8:
-        raise ValueError(f"{unreadable}: it is {size} bytes, too short to hold the 8-byte header length")
+        raise _bad(path, f"{unreadable}: it is {size} bytes, too short to hold the 8-byte header length")
     length = int.from_bytes(head, "little")
     if length > MAX_HEADER_BYTES:
-        raise ValueError(f"{unreadable}: it declares a {length}-byte header, over the {MAX_HEADER_BYTES}-byte limit")
+        raise _bad(path, f"{unreadable}: it declares a {length}-byte header, over the {MAX_HEADER_BYTES}-byte limit")
     if 8 + length > size:
-        raise ValueError(f"{unreadable}: it declares a {length}-byte header but has only {size} bytes")
+        raise _bad(path, f"{unreadable}: it declares a {length}-byte header but has only {size} bytes")
 
 
-def _read(path: str, want_tensors) -> tuple[dict, dict]:
-    """(metadata blob, {key: array} for keys where want_tensors(key)) or a ValueError naming the file."""
+def _read_blob(header: dict, path: str) -> dict:
+    """The tinytorch metadata blob with its format, version and step checked."""
+    if METADATA_KEY not in header:
+        raise _bad(path, f"is a safetensors file but not a tinytorch checkpoint "
+                         f"(no '{METADATA_KEY}' metadata; found keys {short_list(sorted(header))})")
+    try:
+        blob = json.loads(header[METADATA_KEY])
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise _bad(path, f"has malformed tinytorch metadata: {str(exc):.200}") from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT_NAME:
+        found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
+        raise _bad(path, f"has format {found!r:.80}, expected {FORMAT_NAME!r}")
+    if blob.get("version") != FORMAT_VERSION:
+        raise _bad(path, f"is format version {blob.get('version')!r:.80}; this tinytorch reads version {FORMAT_VERSION}")
+    if isinstance(blob.get("step"), bool) or not isinstance(blob.get("step"), int) or blob["step"] < 0:
+        raise _bad(path, f"has a malformed step {blob.get('step')!r:.80} (expected an int >= 0)")
+    if not isinstance(blob.get("dtypes") or {}, dict):
+        raise _bad(path, f"has malformed dtypes metadata {blob.get('dtypes')!r:.80}")
+    if blob.get("tokenizer") is not None and not isinstance(blob["tokenizer"], dict):
+        raise _bad(path, f"has a malformed tokenizer {blob['tokenizer']!r:.80} (expected a dict)")
+    if blob.get("model_config") is not None:
+        blob["model_config"] = GPTConfig.from_dict(blob["model_config"], source=f"load_checkpoint: '{path}' model_config")
+    return blob
+
+
+def read_checkpoint(path, tensors: bool = True) -> tuple[dict, dict]:
+    """(metadata, {key: array}) of a checkpoint, structure checked, nothing restored.
+
+    With `tensors=False` only the header is read (the arrays dict is empty). `metadata["model_config"]`
+    is a validated `GPTConfig` (or None); `metadata["shapes"]` maps every tensor key to its shape.
+    Raises FileNotFoundError or ValueError naming the file.
+    """
+    path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_checkpoint: no checkpoint file at '{path}'")
     _check_header_length(path)
     try:
         with safe_open(path, framework="numpy") as f:
             header = f.metadata() or {}
-            keys = list(f.keys())
-            arrays = {key: f.get_tensor(key) for key in keys if want_tensors(key)}
+            shapes = {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}
+            arrays = {key: f.get_tensor(key) for key in shapes} if tensors else {}
     except Exception as exc:  # safetensors raises its own error type for truncated or malformed files
-        raise ValueError(f"load_checkpoint: '{path}' is not a readable safetensors file "
-                         f"(truncated or corrupt?): {type(exc).__name__}: {exc}") from None
-    if METADATA_KEY not in header:
-        raise ValueError(f"load_checkpoint: '{path}' is a safetensors file but not a tinytorch checkpoint "
-                         f"(no '{METADATA_KEY}' metadata; found keys {sorted(header)})")
-    try:
-        blob = json.loads(header[METADATA_KEY])
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise ValueError(f"load_checkpoint: '{path}' has malformed tinytorch metadata: {exc}") from None
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT_NAME:
-        found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
-        raise ValueError(f"load_checkpoint: '{path}' has format {found!r}, expected {FORMAT_NAME!r}")
-    if blob.get("version") != FORMAT_VERSION:
-        raise ValueError(f"load_checkpoint: '{path}' is format version {blob.get('version')!r}; "
-                         f"this tinytorch reads version {FORMAT_VERSION}")
-    if isinstance(blob.get("step"), bool) or not isinstance(blob.get("step"), int):
-        raise ValueError(f"load_checkpoint: '{path}' has a malformed step {blob.get('step')!r}")
-    blob["_keys"] = keys
+        raise _bad(path, f"is not a readable safetensors file (truncated or corrupt?): "
+                         f"{type(exc).__name__}: {str(exc):.200}") from None
+    blob = _read_blob(header, path)
+    foreign = [k for k in shapes if not k.startswith(("model.", "optim."))]
+    if foreign:
+        raise _bad(path, f"holds tensors outside model./optim.: {short_list(foreign)}")
+    recorded = blob.get("dtypes") or {}
+    for key, arr in arrays.items():
+        if recorded.get(key) != arr.dtype.str:
+            raise _bad(path, f"tensor '{key}' is {arr.dtype} but the metadata records {recorded.get(key)!r:.40}")
+    blob["shapes"] = shapes
     return blob, arrays
 
 
-def _is_hyper_value(value) -> bool:
-    """A number, a bool, or a list of numbers (Adam's betas)."""
-    if isinstance(value, list):
-        return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    return isinstance(value, (int, float, bool))
-
-
 def _check_arrays(path: str, what: str, found: dict, expected: dict) -> None:
-    """found/expected: key -> ndarray / (shape, dtype). Raises one ValueError listing every problem."""
+    """found/expected: key -> ndarray / (shape, dtype). Raises one ValueError listing the problems (at most 5)."""
+    problems = []
     missing = [k for k in expected if k not in found]
     unexpected = [k for k in found if k not in expected]
-    problems = []
     if missing:
-        problems.append(f"missing keys {missing}")
+        problems.append(f"missing keys {short_list(missing)}")
     if unexpected:
-        problems.append(f"unexpected keys {unexpected}")
+        problems.append(f"unexpected keys {short_list(unexpected)}")
     for key, arr in found.items():
         if key not in expected:
             continue
@@ -147,89 +173,99 @@ def _check_arrays(path: str, what: str, found: dict, expected: dict) -> None:
         elif arr.dtype != dtype:
             problems.append(f"'{key}' has dtype {arr.dtype}, expected {np.dtype(dtype)}")
     if problems:
-        raise ValueError(f"load_checkpoint: '{path}' does not match the {what}: " + "; ".join(problems))
+        more = f"; and {len(problems) - 5} more problems" if len(problems) > 5 else ""
+        raise _bad(path, f"does not match the {what}: " + "; ".join(problems[:5]) + more)
+
+
+def _optimizer_state(path: str, blob: dict, arrays: dict, optimizer) -> dict:
+    """The optimizer state dict the file holds, checked by `optimizer.check_state_dict` (nothing applied)."""
+    name = type(optimizer).__name__
+    meta = blob.get("optimizer")
+    if not isinstance(meta, dict):
+        raise _bad(path, f"holds no optimizer state to load into {name}")
+    if meta.get("type") != name:
+        raise _bad(path, f"holds {str(meta.get('type'))[:40]} state, not {name} state")
+    current = optimizer.state_dict()
+    expected = {f"optim.{key}.{i}": (arr.shape, arr.dtype)
+                for key, arrs in current["state"].items() for i, arr in enumerate(arrs)}
+    found = {k: v for k, v in arrays.items() if k.startswith("optim.")}
+    _check_arrays(path, f"optimizer {name}", found, expected)
+    state = {"step": meta.get("step"), "hyperparameters": meta.get("hyperparameters"),
+             "state": {key: [found[f"optim.{key}.{i}"] for i in range(len(arrs))]
+                       for key, arrs in current["state"].items()}}
+    try:
+        if hasattr(optimizer, "check_state_dict"):  # TODO(H2): drop this guard once H1's check_state_dict lands
+            optimizer.check_state_dict(state)
+        else:
+            _interim_optimizer_check(state, current)
+    except (TypeError, ValueError) as exc:
+        raise _bad(path, f"has a bad optimizer state: {str(exc):.300}") from None
+    return state
+
+
+def _interim_optimizer_check(state: dict, current: dict) -> None:
+    """Step and hyper-parameter types, until every optimizer has check_state_dict (to be removed)."""
+    step, hyper = state["step"], state["hyperparameters"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"'step' must be a non-negative int, got {step!r:.80}")
+    numbers = (int, float, list)
+    if (not isinstance(hyper, dict) or set(hyper) != set(current["hyperparameters"])
+            or not all(isinstance(v, numbers) and all(isinstance(x, (int, float)) for x in np.ravel(v))
+                       for v in hyper.values())):
+        raise ValueError(f"hyperparameters {hyper!r:.200} do not match {sorted(current['hyperparameters'])}")
+
+
+def _check_rng_state(path: str, rng_state) -> None:
+    scratch = type(get_rng().bit_generator)()  # try the state on a throwaway generator first
+    try:
+        if not isinstance(rng_state, dict) or rng_state.get("bit_generator") != type(scratch).__name__:
+            raise ValueError(f"not a {type(scratch).__name__} state")
+        scratch.state = rng_state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise _bad(path, f"has a bad RNG state: {str(exc):.200}") from None
 
 
 def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_rng: bool | None = None) -> dict:
     """Validate `path` completely, then restore it into the given model/optimizer/schedule.
 
-    Returns the metadata: format, version, step, config, tokenizer (a dict), schedule, rng_state,
-    optimizer (type, step, hyper-parameters), extra, dtypes. The tinytorch RNG is restored when
-    `restore_rng` is True, or by default when a model or optimizer is being restored. Any problem is
-    a ValueError naming the file, raised before the model, optimizer, schedule or RNG change.
+    Returns the metadata: format, version, step, config, model_config (a GPTConfig or None), tokenizer
+    (a dict), schedule, rng_state, optimizer (type, step, hyper-parameters), extra, dtypes, shapes.
+    The tinytorch RNG is restored when `restore_rng` is True, or by default when a model or optimizer
+    is being restored. Any problem is a ValueError naming the file and the field, raised before the
+    model, optimizer, schedule or RNG change.
     """
     path = os.fspath(path)
-    wanted = tuple(prefix for prefix, obj in (("model.", model), ("optim.", optimizer)) if obj is not None)
-    blob, arrays = _read(path, lambda key: key.startswith(wanted))
-    keys = blob.pop("_keys")
-    foreign = [k for k in keys if not k.startswith(("model.", "optim."))]
-    if foreign:
-        raise ValueError(f"load_checkpoint: '{path}' holds tensors outside model./optim.: {foreign}")
-    recorded = blob.get("dtypes") or {}
-    if not isinstance(recorded, dict):
-        raise ValueError(f"load_checkpoint: '{path}' has malformed dtypes metadata {recorded!r:.80}")
-    for key, arr in arrays.items():
-        if recorded.get(key) != arr.dtype.str:
-            raise ValueError(f"load_checkpoint: '{path}': tensor '{key}' is {arr.dtype} but the metadata "
-                             f"records {recorded.get(key)!r}")
-
-    model_state = {}
+    blob, arrays = read_checkpoint(path, tensors=model is not None or optimizer is not None)
+    model_state = optim_state = None
     if model is not None:
         model_state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
         expected = {name: (p.shape, p.data.dtype) for name, p in model.named_parameters()}
         _check_arrays(path, f"model {type(model).__name__}", model_state, expected)
-
-    optim_state = None
     if optimizer is not None:
-        meta = blob.get("optimizer")
-        if not isinstance(meta, dict):
-            raise ValueError(f"load_checkpoint: '{path}' holds no optimizer state to load into {type(optimizer).__name__}")
-        if meta.get("type") != type(optimizer).__name__:
-            raise ValueError(f"load_checkpoint: '{path}' holds {meta.get('type')} state, "
-                             f"not {type(optimizer).__name__} state")
-        current = optimizer.state_dict()
-        expected = {f"optim.{name}.{i}": (arr.shape, arr.dtype)
-                    for name, arrs in current["state"].items() for i, arr in enumerate(arrs)}
-        found = {k: v for k, v in arrays.items() if k.startswith("optim.")}
-        _check_arrays(path, f"optimizer {type(optimizer).__name__}", found, expected)
-        hyper = meta.get("hyperparameters")
-        if (not isinstance(meta.get("step"), int) or not isinstance(hyper, dict)
-                or set(hyper) != set(current["hyperparameters"]) or not all(map(_is_hyper_value, hyper.values()))):
-            raise ValueError(f"load_checkpoint: '{path}' has malformed optimizer metadata {meta!r:.200}")
-        optim_state = {"step": meta["step"], "hyperparameters": meta["hyperparameters"],
-                       "state": {name: [found[f"optim.{name}.{i}"] for i in range(len(arrs))]
-                                 for name, arrs in current["state"].items()}}
-
+        optim_state = _optimizer_state(path, blob, arrays, optimizer)
     if schedule is not None:
         if blob.get("schedule") is None:
-            raise ValueError(f"load_checkpoint: '{path}' holds no schedule state")
-        validate = getattr(type(schedule), "_validated", None)
-        if validate is not None:
-            try:
-                validate(blob["schedule"])
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"load_checkpoint: '{path}' has a bad schedule state: {exc}") from None
-
+            raise _bad(path, "holds no schedule state")
+        check = getattr(schedule, "check_state_dict", None)
+        if check is None:
+            raise TypeError(f"load_checkpoint: {type(schedule).__name__} has no check_state_dict(state), so its "
+                            f"state cannot be checked before loading")
+        try:
+            check(blob["schedule"])
+        except (TypeError, ValueError) as exc:
+            raise _bad(path, f"has a bad schedule state: {str(exc):.300}") from None
     if restore_rng is None:
         restore_rng = model is not None or optimizer is not None
-    rng_state = blob.get("rng_state")
     if restore_rng:
-        scratch = type(get_rng().bit_generator)()  # try the state on a throwaway generator first
-        try:
-            if not isinstance(rng_state, dict) or rng_state.get("bit_generator") != type(scratch).__name__:
-                raise ValueError(f"not a {type(scratch).__name__} state")
-            scratch.state = rng_state
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            raise ValueError(f"load_checkpoint: '{path}' has a bad RNG state: {exc}") from None
+        _check_rng_state(path, blob.get("rng_state"))
 
     # Everything checked: apply.
     if model is not None:
         model.load_state_dict(model_state, strict=True)
-    if optim_state is not None:
+    if optimizer is not None:
         optimizer.load_state_dict(optim_state)
     if schedule is not None:
         schedule.load_state_dict(blob["schedule"])
     if restore_rng:
-        set_rng_state(rng_state)
+        set_rng_state(blob["rng_state"])
     return blob
-

@@ -91,6 +91,10 @@ class CosineSchedule:
         return {"max_lr": self.max_lr, "min_lr": self.min_lr, "total_steps": self.total_steps,
                 "warmup_steps": self.warmup_steps, "unit": self.unit}
 
+    def check_state_dict(self, state: dict) -> None:
+        """Raise TypeError/ValueError naming the bad value unless `load_state_dict(state)` would succeed."""
+        self._validated(state)
+
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict()` returned; everything is checked before anything changes."""
         self._apply(self._validated(state))
