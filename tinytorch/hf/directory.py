@@ -1,0 +1,111 @@
+"""A Hugging Face GPT-2 directory: write one from our model and tokenizer, read one into them.
+
+The directory holds config.json, model.safetensors, tokenizer.json, tokenizer_config.json and
+special_tokens_map.json, which `GPT2LMHeadModel.from_pretrained` and `AutoTokenizer.from_pretrained`
+load. Every file is written atomically; a directory holding anything else is never written into.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ..core.fileio import atomic_write, short_list
+from ..core.transformer import GPT
+from .config import config_from_gpt2, gpt2_config, read_json
+from .tokenizer import load_tokenizer, special_ids, tokenizer_config, tokenizer_json
+from .weights import check_gpt2_tensors, from_gpt2_tensors, is_buffer, is_tied, to_gpt2_tensors
+
+#: The files `save_pretrained` writes; a directory holding only these may be written again.
+EXPORT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json")
+
+
+def _check_directory(directory: str) -> None:
+    """Refuse a file, or a directory holding anything but an earlier export (never overwrite user files)."""
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ValueError(f"save_pretrained: '{directory}' is a file, not a directory")
+    if os.path.isdir(directory):
+        foreign = sorted(set(os.listdir(directory)) - set(EXPORT_FILES))
+        if foreign:
+            raise ValueError(f"save_pretrained: '{directory}' is not empty and holds files an export does not "
+                             f"write ({short_list(foreign)}); choose a new or empty directory")
+    else:
+        parent = os.path.dirname(os.path.abspath(directory))
+        if not os.path.isdir(parent):
+            raise ValueError(f"save_pretrained: the parent folder '{parent}' of '{directory}' does not exist")
+
+
+def save_pretrained(model, tokenizer, directory) -> str:
+    """Write `model` and `tokenizer` as a Hugging Face GPT-2 directory; returns its path.
+
+    A head equal to the transposed token embedding is saved tied (no lm_head tensor), as GPT-2 does.
+    """
+    from safetensors.numpy import save
+
+    directory = os.fspath(directory)
+    if not isinstance(model, GPT):
+        raise TypeError(f"save_pretrained: model must be a tinytorch GPT, got {type(model).__name__}")
+    if tokenizer.vocab_size != model.vocab_size:
+        raise ValueError(f"save_pretrained: the tokenizer has {tokenizer.vocab_size} ids, the model "
+                         f"{model.vocab_size}; they must be the same")
+    tok_json = tokenizer_json(tokenizer)  # raises for tokenizers HF cannot express, before any write
+    _check_directory(directory)
+    tied = is_tied(model)
+    tok_config = tokenizer_config(tokenizer, model.max_seq_len)
+    files = {
+        "config.json": json.dumps(gpt2_config(model.config, tied, special_ids(tokenizer)), indent=2),
+        "model.safetensors": save(to_gpt2_tensors(model, tied), metadata={"format": "pt"}),
+        "tokenizer.json": json.dumps(tok_json, ensure_ascii=False),
+        "tokenizer_config.json": json.dumps(tok_config, indent=2, ensure_ascii=False),
+        "special_tokens_map.json": json.dumps({k: v for k, v in tok_config.items() if k.endswith("_token")},
+                                              ensure_ascii=False),
+    }
+    os.makedirs(directory, exist_ok=True)
+    for name, data in files.items():
+        atomic_write(os.path.join(directory, name), data)
+    return directory
+
+
+def _read_tensors(path: str, config, tied: bool) -> dict:
+    """The tensors of `path`, checked by name and shape against the config before any is read."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="numpy") as f:
+            shapes = {name: f.get_slice(name).get_shape() for name in f.keys()}
+            check_gpt2_tensors(shapes, config, tied, path)
+            tensors = {}
+            for name in f.keys():
+                if is_buffer(name):
+                    continue
+                tensors[name] = np.asarray(f.get_tensor(name), dtype=np.float32)
+    except (SafetensorError, OSError, TypeError) as exc:
+        raise ValueError(f"{path}: not a readable safetensors file ({exc})") from None
+    return tensors
+
+
+def load_gpt2_directory(path):
+    """(GPT in eval mode, tokenizer) from a Hugging Face GPT-2 directory, tied or untied, ours or GPT-2's.
+
+    config.json is validated like any untrusted file (fields, types, sizes against the tensors);
+    the tokenizer comes from tokenizer.json, or vocab.json + merges.txt (GPT-2's byte-level BPE).
+    """
+    directory = os.fspath(path)
+    config_path = os.path.join(directory, "config.json")
+    weights_path = os.path.join(directory, "model.safetensors")
+    for needed in (config_path, weights_path):
+        if not os.path.isfile(needed):
+            raise FileNotFoundError(f"load_gpt2_directory: '{directory}' has no {os.path.basename(needed)}")
+    config, tied = config_from_gpt2(read_json(config_path), config_path)
+    tensors = _read_tensors(weights_path, config, tied)
+    tokenizer = load_tokenizer(directory)
+    if tokenizer.vocab_size > config.vocab_size:
+        raise ValueError(f"{directory}: the tokenizer has {tokenizer.vocab_size} ids but the model only "
+                         f"{config.vocab_size}")
+    model = GPT(config)
+    model.load_state_dict(from_gpt2_tensors(tensors, config, tied))
+    model.eval()
+    return model, tokenizer
