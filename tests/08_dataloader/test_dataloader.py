@@ -120,9 +120,9 @@ def test_bad_inputs_name_the_values():
         TensorDataset()
     with pytest.raises(ValueError, match=r"empty \(shapes \[\(0, 2\)\]\)"):
         TensorDataset(np.zeros((0, 2)))
-    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         DataLoader(make_dataset(), batch_size=0)
-    with pytest.raises(TypeError, match="batch_size must be an int, got float"):
+    with pytest.raises(TypeError, match=r"batch_size must be a positive int, got 2.0 \(float\)"):
         DataLoader(make_dataset(), batch_size=2.0)
 
     class Empty(Dataset):

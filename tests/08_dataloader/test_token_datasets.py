@@ -48,11 +48,11 @@ def test_window_bad_inputs():
         TokenWindowDataset(np.arange(10), seq_len=10)
     with pytest.raises(ValueError, match="seq_len 12 must be less than the stream length 10"):
         TokenWindowDataset(np.arange(10), seq_len=12)
-    with pytest.raises(ValueError, match="seq_len must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="seq_len must be a positive int, got 0"):
         TokenWindowDataset(np.arange(10), seq_len=0)
     with pytest.raises(ValueError, match=r"must be 1-D, got shape \(2, 5\)"):
         TokenWindowDataset(np.zeros((2, 5), dtype=np.int64), seq_len=2)
-    with pytest.raises(ValueError, match="whole numbers, got 0.5"):
+    with pytest.raises(ValueError, match="token id 0.5 is not a whole number"):
         TokenWindowDataset(np.array([0.0, 0.5, 1.0]), seq_len=1)
 
 

@@ -173,7 +173,7 @@ def test_bad_inputs():
         BPETokenizer().train("")
     with pytest.raises(ValueError, match=r"corpus is empty \(0 texts"):
         BPETokenizer().train([])
-    with pytest.raises(TypeError, match="corpus item 1 is a int"):
+    with pytest.raises(TypeError, match=r"corpus item 1 must be a str, got 3 \(int\)"):
         BPETokenizer().train(["abc", 3])
     tok = BPETokenizer(300).train("aaabdaaabac")
     with pytest.raises(ValueError, match=r"token id 259 is outside the vocabulary \[0, 259\)"):

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from . import functions as F
 from .layers import Module
-from .tensor import Tensor
-
-
-def _tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+from .validation import as_tensor, check_axis, check_int
 
 
 class ReLU(Module):
     """max(0, x)."""
 
     def forward(self, x):
-        return F.relu(_tensor(x))
+        return F.relu(as_tensor(x))
 
 
 class GELU(Module):
@@ -28,7 +24,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x):
-        return F.gelu(_tensor(x), self.approximate)
+        return F.gelu(as_tensor(x), self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -38,12 +34,12 @@ class Sigmoid(Module):
     """1 / (1 + e^-x), computed without overflow."""
 
     def forward(self, x):
-        return F.sigmoid(_tensor(x))
+        return F.sigmoid(as_tensor(x))
 
 
 class Tanh(Module):
     def forward(self, x):
-        return F.tanh(_tensor(x))
+        return F.tanh(as_tensor(x))
 
 
 class Softmax(Module):
@@ -51,7 +47,8 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1):
         super().__init__()
-        self.dim = dim
+        self.dim = check_int(dim, "dim", "Softmax")
 
     def forward(self, x, dim: int | None = None):
-        return F.softmax(_tensor(x), self.dim if dim is None else dim)
+        x = as_tensor(x)
+        return F.softmax(x, check_axis(self.dim if dim is None else dim, x.ndim, "Softmax", "dim"))

@@ -13,6 +13,7 @@ from collections import Counter
 
 from .bytelevel import GPT2_SPLIT_PATTERN, bytes_to_token, gpt2_split_regex, token_to_bytes
 from .tokenizer_base import Tokenizer
+from .validation import check_int, check_texts
 
 #: Chunks: an optional space plus a run of word characters, an optional space plus a run of other
 #: non-space characters, or a run of whitespace (leaving one space to lead the next word).
@@ -84,9 +85,7 @@ class BPETokenizer(Tokenizer):
 
     @staticmethod
     def _check_size(vocab_size, where: str) -> int:
-        if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
-            raise TypeError(f"{where}: vocab_size must be an int, got {type(vocab_size).__name__}")
-        if vocab_size < 256:
+        if check_int(vocab_size, "vocab_size", where) < 256:
             raise ValueError(f"{where}: vocab_size must be at least 256 (the byte tokens), got {vocab_size}")
         return vocab_size
 
@@ -120,14 +119,10 @@ class BPETokenizer(Tokenizer):
     def train(self, corpus, vocab_size: int | None = None, min_frequency: int = 2) -> "BPETokenizer":
         """Learn merges from `corpus` (a str or a list of str); replaces any earlier merges."""
         target = self.target_vocab_size if vocab_size is None else self._check_size(vocab_size, "BPETokenizer.train")
-        texts = [corpus] if isinstance(corpus, str) else list(corpus)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"BPETokenizer.train: corpus item {i} is a {type(t).__name__}, not a str")
+        texts = check_texts(corpus, "corpus", "BPETokenizer.train")
+        check_int(min_frequency, "min_frequency", "BPETokenizer.train", minimum=1)
         if not any(texts):
             raise ValueError(f"BPETokenizer.train: the corpus is empty ({len(texts)} texts, 0 characters)")
-        if min_frequency < 1:
-            raise ValueError(f"BPETokenizer.train: min_frequency must be at least 1, got {min_frequency}")
 
         chunk_counts = Counter()
         for t in texts:

@@ -10,30 +10,19 @@ import numpy as np
 
 from .random import get_rng
 from .tensor import Tensor
+from .validation import as_token_ids, check_bool, check_int, describe
 
 
 def _as_array(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _as_index(value, name: str, where: str, minimum: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
 def _token_array(ids, where: str) -> np.ndarray:
     """A 1-D int64 array of token ids (from a list, ndarray or Tensor; whole-number floats allowed)."""
-    arr = _as_array(ids)
+    arr = as_token_ids(ids, None, where)
     if arr.ndim != 1:
         raise ValueError(f"{where}: token ids must be 1-D, got shape {arr.shape}")
-    if arr.dtype.kind == "f" and arr.size and np.any(arr != np.round(arr)):
-        raise ValueError(f"{where}: token ids must be whole numbers, got {arr[arr != np.round(arr)][0]}")
-    if arr.size and arr.dtype.kind not in "iuf":
-        raise TypeError(f"{where}: token ids must be integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64)
+    return arr
 
 
 class Dataset:
@@ -90,15 +79,17 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False, seed=None):
-        self.batch_size = _as_index(batch_size, "batch_size", "DataLoader", 1)
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got {describe(dataset)}")
+        self.batch_size = check_int(batch_size, "batch_size", "DataLoader", minimum=1)
+        self.shuffle = check_bool(shuffle, "shuffle", "DataLoader")
+        self.drop_last = check_bool(drop_last, "drop_last", "DataLoader")
         n = len(dataset)
         if n == 0:
             raise ValueError(f"DataLoader: the dataset {type(dataset).__name__} is empty (len 0)")
         if seed is not None:
-            _as_index(seed, "seed", "DataLoader", 0)
+            check_int(seed, "seed", "DataLoader", minimum=0)
         self.dataset = dataset
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(int(seed))
 
@@ -133,8 +124,8 @@ class TokenWindowDataset(Dataset):
 
     def __init__(self, token_ids, seq_len: int, stride: int = 1):
         self.tokens = _token_array(token_ids, "TokenWindowDataset")
-        self.seq_len = _as_index(seq_len, "seq_len", "TokenWindowDataset", 1)
-        self.stride = _as_index(stride, "stride", "TokenWindowDataset", 1)
+        self.seq_len = check_int(seq_len, "seq_len", "TokenWindowDataset", minimum=1)
+        self.stride = check_int(stride, "stride", "TokenWindowDataset", minimum=1)
         if self.seq_len >= len(self.tokens):
             raise ValueError(f"TokenWindowDataset: seq_len {self.seq_len} must be less than the stream length "
                              f"{len(self.tokens)} (each window needs seq_len + 1 tokens)")
@@ -171,7 +162,10 @@ class PaddedSequenceDataset(Dataset):
     def __init__(self, sequences, seq_len: int, pad_id: int = 0, target_pad_id: int | None = None,
                  truncate: bool = False):
         where = "PaddedSequenceDataset"
-        self.seq_len = _as_index(seq_len, "seq_len", where, 1)
+        self.seq_len = check_int(seq_len, "seq_len", where, minimum=1)
+        truncate = check_bool(truncate, "truncate", where)
+        if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__iter__"):
+            raise TypeError(f"{where}: sequences must be a list of token-id sequences, got {describe(sequences)}")
         seqs = [_token_array(s, f"{where} (sequence {i})") for i, s in enumerate(sequences)]
         if not seqs:
             raise ValueError(f"{where}: no sequences given")
@@ -182,8 +176,8 @@ class PaddedSequenceDataset(Dataset):
             if len(s) > width and not truncate:
                 raise ValueError(f"{where}: sequence {i} has {len(s)} tokens, more than seq_len + 1 = {width}; "
                                  f"raise seq_len or pass truncate=True")
-        self.pad_id = int(pad_id)
-        self.target_pad_id = self.pad_id if target_pad_id is None else int(target_pad_id)
+        self.pad_id = check_int(pad_id, "pad_id", where, minimum=0)
+        self.target_pad_id = self.pad_id if target_pad_id is None else check_int(target_pad_id, "target_pad_id", where)
         self.lengths = np.array([min(len(s), width) for s in seqs], dtype=np.int64)
         padded = np.full((len(seqs), width), self.pad_id, dtype=np.int64)  # (N, T + 1)
         for i, s in enumerate(seqs):

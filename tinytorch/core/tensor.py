@@ -10,6 +10,8 @@ from itertools import count
 
 import numpy as np
 
+from .validation import as_tensor, check_bool
+
 _creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
 
@@ -34,10 +36,11 @@ class Tensor:
     _grad_home = None  # an optimizer's flat gradient buffer that backward stores this leaf's grad in
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
+        check_bool(requires_grad, "requires_grad", "Tensor")
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"Tensor: only floating-point tensors can require gradients, got {self.data.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_bool(requires_grad, "requires_grad", "Tensor")
         self.grad = None
         self._ctx = None
         self._retain_grad = False
@@ -118,7 +121,7 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
-        self.requires_grad = bool(flag)
+        self.requires_grad = check_bool(flag, "requires_grad", "Tensor.requires_grad_")
         return self
 
     def astype(self, dtype) -> "Tensor":
@@ -149,12 +152,7 @@ class Tensor:
 
     # ----- arithmetic ----------------------------------------------------------------------------
     def _lift(self, other) -> "Tensor":
-        if isinstance(other, Tensor):
-            return other
-        arr = np.asarray(other)
-        if arr.dtype.kind in "fiub" and self.data.dtype.kind == "f":
-            arr = arr.astype(self.data.dtype)
-        return Tensor._from_op(arr, False)
+        return as_tensor(other, like=self)
 
     def __add__(self, other):
         return F.add(self, self._lift(other))

@@ -9,6 +9,7 @@ import warnings
 
 from .bpe import BPETokenizer
 from .tokenizer_base import Tokenizer
+from .validation import check_texts
 
 
 class CharTokenizer(Tokenizer):
@@ -23,7 +24,7 @@ class CharTokenizer(Tokenizer):
     pad_id = 0
 
     def __init__(self, vocab=None):
-        chars = [] if vocab is None else list(vocab)
+        chars = [] if vocab is None else check_texts(vocab, "vocab", "CharTokenizer")
         if chars and chars[0] == self.UNK:  # a full vocabulary, e.g. `tok.vocab` of another tokenizer
             chars = chars[1:]
         self._set_chars(chars, "CharTokenizer")
@@ -45,12 +46,7 @@ class CharTokenizer(Tokenizer):
 
     def build_vocab(self, texts) -> "CharTokenizer":
         """Set the vocabulary to the sorted set of characters in `texts` (a str or a list of str)."""
-        if isinstance(texts, str):
-            texts = [texts]
-        texts = list(texts)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"CharTokenizer.build_vocab: text {i} is a {type(t).__name__}, not a str")
+        texts = check_texts(texts, "texts", "CharTokenizer.build_vocab")
         chars = set().union(*texts) if texts else set()
         if not chars:
             raise ValueError("CharTokenizer.build_vocab: the texts contain no characters")

@@ -62,6 +62,19 @@ def check_bool(value, name: str, where: str) -> bool:
     return bool(value)
 
 
+def check_texts(texts, name: str, where: str) -> list[str]:
+    """A str or an iterable of str (a corpus) as a list of str; anything else is a TypeError."""
+    if isinstance(texts, str):
+        return [texts]
+    if not hasattr(texts, "__iter__") or isinstance(texts, bytes):
+        raise TypeError(f"{where}: {name} must be a str or a list of str, got {describe(texts)}")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"{where}: {name} item {i} must be a str, got {describe(text)}")
+    return texts
+
+
 def check_probability(value, name: str, where: str) -> float:
     """A float in [0, 1] (a dropout rate, a nucleus mass)."""
     return check_float(value, name, where, minimum=0.0, maximum=1.0)
@@ -148,8 +161,17 @@ def check_mask(mask, where: str, name: str = "mask") -> np.ndarray:
     return arr.astype(bool)
 
 
-def as_tensor(x):
-    """`x` itself if it is a Tensor, else a new Tensor holding it: the one coercion helper."""
+def as_tensor(x, like=None):
+    """`x` itself if it is a Tensor, else a new Tensor holding it: the one coercion helper.
+
+    With a floating `like` tensor, numbers take its dtype, so `float32_tensor * 2.0` stays float32.
+    """
     from .tensor import Tensor  # imported here: tensor.py imports this module
 
-    return x if isinstance(x, Tensor) else Tensor(x)
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and like.dtype.kind == "f":
+        arr = np.asarray(x)
+        if arr.dtype.kind in "fiub":
+            return Tensor(arr, dtype=like.dtype)
+    return Tensor(x)  # floats become float32; strings and objects are a TypeError

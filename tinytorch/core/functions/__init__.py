@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from ..validation import as_tensor
 from ..validation import check_axis
 from . import elementwise as _ew
 from . import matmul as _mm
@@ -18,18 +19,6 @@ from . import select as _sel
 from . import shape as _shp
 from .attention import ScaledDotProductAttention, SelfAttentionHeads, causal_allowed
 from .nn import log_softmax_array, softmax_array
-
-
-def as_tensor(x, like: Tensor | None = None) -> Tensor:
-    """`x` as a Tensor; a float scalar/array takes `like`'s float dtype so float32 stays float32."""
-    if isinstance(x, Tensor):
-        return x
-    arr = np.asarray(x)
-    if like is not None and like.dtype.kind == "f" and arr.dtype.kind in "fiub":
-        arr = arr.astype(like.dtype)
-    elif arr.dtype == np.float64:
-        arr = arr.astype(np.float32)
-    return Tensor._from_op(arr, False)
 
 
 # ----- arithmetic ----------------------------------------------------------------------------------
