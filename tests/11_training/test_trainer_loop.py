@@ -193,7 +193,7 @@ def test_fit_steps_eval_every_and_callback():
     history = trainer.fit(Batches(x, y, 8), steps=10, val_loader=Batches(x, y, 32), eval_every=3,
                           callback=lambda t: seen.append(t.step))
     assert seen == list(range(1, 11)) and trainer.epoch == 2  # 4 batches a pass: 2 full passes + 2 steps
-    assert history["val_step"] == [3, 6, 9]
+    assert history["val_step"] == [3, 6, 9, 10]  # every 3 steps, and the final model
     trainer.fit(Batches(x, y, 8), steps=100, callback=lambda t: t.step >= 13)
     assert trainer.step == 13
 

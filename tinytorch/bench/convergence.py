@@ -10,7 +10,7 @@ from ..core.random import manual_seed
 from ..core.tokenization import CharTokenizer
 from ..core.transformer import GPT
 from ..data.python_snippets import MEMORIZATION_PATTERNS
-from ..experiments.memorization import MemorizationResult, padded_patterns, run_memorization
+from ..experiments.memorization import MemorizationResult, padded_patterns, pattern_batches, run_memorization
 from ..experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE, Recipe
 from .common import Figure, median, thread_limit, torch_or_none
 
@@ -30,16 +30,11 @@ def torch_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE) -> Memorizat
     model = torch_ref.TorchGPT(GPT(tokenizer.vocab_size, recipe.embed_dim, recipe.num_layers, recipe.num_heads,
                                    recipe.max_seq_len))
     step = torch_ref.make_train_step(model, recipe.lr, recipe.clip_value, recipe.clip_norm)
-    losses, order = [], []
+    losses = []
     start = time.perf_counter()
-    for _ in range(recipe.steps):
-        if recipe.batch_size >= len(patterns):
-            batch = slice(None)
-        else:
-            if len(order) < recipe.batch_size:
-                order.extend(rng.permutation(len(patterns)).tolist())
-            batch, order = order[: recipe.batch_size], order[recipe.batch_size :]
-        losses.append(step(inputs[batch], targets[batch]))
+    batches = pattern_batches(inputs, targets, recipe.batch_size, rng)
+    for _, (batch_inputs, batch_targets) in zip(range(recipe.steps), batches):
+        losses.append(step(batch_inputs, batch_targets))
     nan = float("nan")
     return MemorizationResult(seed, recipe, losses, nan, nan, time.perf_counter() - start, 0, 0, tokenizer.vocab_size)
 

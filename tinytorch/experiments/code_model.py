@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.autograd import no_grad
+from ..core.callbacks import EveryEval, EveryStep
 from ..core.dataloader import DataLoader, PaddedSequenceDataset
 from ..core.losses import CrossEntropyLoss
 from ..core.optimizers import AdamW
@@ -84,6 +85,17 @@ def build_model(tokenizer: CharTokenizer, config: CodeModelConfig) -> tuple[GPT,
     return model, trainer
 
 
+def progress_callbacks(progress) -> list:
+    """`progress(step, loss)` after every optimizer step, as `Trainer.fit` callbacks (none without it)."""
+    if progress is None:
+        return []
+
+    def report(trainer) -> None:
+        progress(trainer.step, trainer.last_loss)
+
+    return [EveryStep(report)]
+
+
 def train_code_model(train_snippets: list[str], config: CodeModelConfig = CodeModelConfig(), seed: int = 0,
                      held_out: list[str] | None = None, eval_every: int = 50, vocab_texts: list[str] | None = None,
                      progress=None) -> CodeModelRun:
@@ -101,16 +113,13 @@ def train_code_model(train_snippets: list[str], config: CodeModelConfig = CodeMo
     held_set = snippet_dataset(tokenizer, held_out, seq_len) if held_out else None
     model, trainer = build_model(tokenizer, config)
     loader = DataLoader(train_set, batch_size=min(config.batch_size, len(train_set)), shuffle=True, drop_last=True)
-    run = CodeModelRun(model, tokenizer, trainer, config, train_losses=[])
+    run = CodeModelRun(model, tokenizer, trainer, config, train_losses=trainer.history["train_loss"])
+    callbacks = progress_callbacks(progress)
+    val_loader = None
+    if held_set is not None:  # the held-out loss from the loop, the training-set loss next to it
+        val_loader = [(held_set.inputs, held_set.targets)]
+        callbacks.append(EveryEval(lambda t, held: run.evals.append((t.step, dataset_loss(model, train_set), held))))
     start = time.perf_counter()
-    while trainer.step < config.steps:
-        for inputs, targets in loader:
-            run.train_losses.append(trainer.train_step(inputs.data, targets.data))
-            if progress is not None:
-                progress(trainer.step, run.train_losses[-1])
-            if held_set is not None and (trainer.step % eval_every == 0 or trainer.step == config.steps):
-                run.evals.append((trainer.step, dataset_loss(model, train_set), dataset_loss(model, held_set)))
-            if trainer.step >= config.steps:
-                break
+    trainer.fit(loader, steps=config.steps, val_loader=val_loader, eval_every=eval_every, callbacks=callbacks)
     run.seconds = time.perf_counter() - start
     return run

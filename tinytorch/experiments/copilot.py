@@ -20,7 +20,7 @@ from ..core.tokenization import CharTokenizer, Tokenizer
 from ..data.python_snippets import SNIPPETS, train_test_split
 from ..generation import generate
 from .augment import SnippetSampler
-from .code_model import PAD, CodeModelConfig, build_model, dataset_loss, snippet_dataset
+from .code_model import PAD, CodeModelConfig, build_model, dataset_loss, progress_callbacks, snippet_dataset
 from .generalization import corpus_of
 
 END = PAD  # the end-of-snippet token the model learns to predict (id 0, also `<UNK>`)
@@ -69,15 +69,16 @@ def copilot_config(steps: int | None = None, base: CodeModelConfig = COPILOT_CON
     return dataclasses.replace(base, steps=int(steps), warmup_steps=min(base.warmup_steps, int(steps) // 2))
 
 
+def sampler_batches(sampler: SnippetSampler, batch_size: int):
+    """Endless batches drawn from tinytorch's generator at each step (so a restored RNG resumes exactly)."""
+    while True:
+        yield sampler.batch(batch_size, get_rng())
+
+
 def train_steps(trainer, sampler: SnippetSampler, batch_size: int, steps: int, progress=None) -> list[float]:
-    """`steps` optimizer steps on batches drawn from tinytorch's generator (so a restored RNG resumes exactly)."""
-    losses = []
-    for _ in range(steps):
-        inputs, targets = sampler.batch(batch_size, get_rng())
-        losses.append(trainer.train_step(inputs, targets))
-        if progress is not None:
-            progress(trainer.step, losses[-1])
-    return losses
+    """`steps` more optimizer steps through `Trainer.fit`; returns their training losses."""
+    history = trainer.fit(sampler_batches(sampler, batch_size), steps=steps, callbacks=progress_callbacks(progress))
+    return history["train_loss"][-steps:]
 
 
 def new_copilot(seed: int = 0, config: CodeModelConfig = COPILOT_CONFIG) -> CopilotResult:

@@ -79,6 +79,20 @@ def gradient_flow(model, loss_fn, inputs, targets) -> tuple[int, int, list]:
     return len(named) - len(missing), len(named), missing
 
 
+def pattern_batches(inputs, targets, batch_size: int, rng):
+    """Endless (inputs, targets) batches: all patterns at once, or each pattern once per epoch in a
+    random order drawn from `rng` (drawn lazily, one batch at a time, so the draws interleave with training)."""
+    order: list = []
+    while True:
+        if batch_size >= len(inputs):
+            yield inputs, targets
+            continue
+        if len(order) < batch_size:
+            order.extend(rng.permutation(len(inputs)).tolist())
+        batch, order = order[:batch_size], order[batch_size:]
+        yield inputs[batch], targets[batch]
+
+
 def run_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE, patterns: list[str] | None = None) -> MemorizationResult:
     """Train a fresh GPT on the patterns with `recipe`; deterministic for a given seed."""
     patterns = list(MEMORIZATION_PATTERNS if patterns is None else patterns)
@@ -99,16 +113,7 @@ def run_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE, patterns: list
     initial = full_loss()
     with_grad, total, _ = gradient_flow(model, loss_fn, inputs[:1], targets[:1])
     trainer = Trainer(model, optimizer, loss_fn, grad_clip_value=recipe.clip_value, grad_clip_norm=recipe.clip_norm)
-    losses: list = []
-    order: list = []
     start = time.perf_counter()
-    for _ in range(recipe.steps):
-        if recipe.batch_size >= len(patterns):
-            batch = slice(None)
-        else:  # visit every pattern once per epoch, in a seeded random order
-            if len(order) < recipe.batch_size:
-                order.extend(rng.permutation(len(patterns)).tolist())
-            batch, order = order[: recipe.batch_size], order[recipe.batch_size :]
-        losses.append(trainer.train_step(inputs[batch], targets[batch]))
+    losses = trainer.fit(pattern_batches(inputs, targets, recipe.batch_size, rng), steps=recipe.steps)["train_loss"]
     seconds = time.perf_counter() - start
     return MemorizationResult(seed, recipe, losses, initial, full_loss(), seconds, with_grad, total, tokenizer.vocab_size)
