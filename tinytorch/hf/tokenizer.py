@@ -130,15 +130,22 @@ def _pattern_of(pre: dict, source: str) -> str:
                      f"(add_prefix_space false) and the ones it writes")
 
 
+def _adds_nothing(post) -> bool:
+    """True for post-processors that leave the ids alone (none, ByteLevel, a template of the text only)."""
+    if post is None or isinstance(post, dict) and post.get("type") == "ByteLevel":
+        return True
+    single = post.get("single") if isinstance(post, dict) and post.get("type") == "TemplateProcessing" else None
+    return isinstance(single, list) and all(isinstance(p, dict) and set(p) == {"Sequence"} for p in single)
+
+
 def _from_tokenizer_json(d: dict, source: str):
     model = d.get("model")
     if not isinstance(model, dict):
         raise ValueError(f"{source}: no 'model' object")
     if d.get("normalizer") is not None:
         raise ValueError(f"{source}: a normalizer ({str(d['normalizer']):.60}) is not supported")
-    post = d.get("post_processor")
-    if post is not None and not (isinstance(post, dict) and post.get("type") == "ByteLevel"):
-        raise ValueError(f"{source}: post_processor {str(post):.60} adds tokens tinytorch would not add")
+    if not _adds_nothing(d.get("post_processor")):
+        raise ValueError(f"{source}: post_processor {str(d['post_processor']):.80} adds tokens tinytorch would not add")
     if model.get("type") == "WordLevel":
         tokens = _vocab_list(model.get("vocab"), source)
         if tokens[0] != CharTokenizer.UNK or model.get("unk_token") != CharTokenizer.UNK:
