@@ -2,6 +2,7 @@
 
 from .core.autograd import Function, enable_autograd, enable_grad, is_grad_enabled, no_grad
 from .core.random import manual_seed
+from .core.threads import get_num_threads, set_num_threads
 from .core.tensor import Tensor
 from .core.functions import cat, concatenate, stack, where
 from .core.factories import (arange, float32, float64, full, int32, int64, ones, ones_like, rand, randn,
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "enable_autograd", "manual_seed",
+    "set_num_threads", "get_num_threads",
     "concatenate", "cat", "stack", "where", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
     "zeros_like", "ones_like", "randn_like", "float32", "float64", "int32", "int64",
     "Linear", "Module", "Parameter", "Sequential", "CrossEntropyLoss",

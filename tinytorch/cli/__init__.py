@@ -1,7 +1,8 @@
 """The `tinytorch` command: verify, train, generate, bench, doctor.
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` (which registers the
-subcommand and sets `func` to its runner) and a `run(args) -> int` exit code.
+subcommand and sets `func` to its runner) and a `run(args) -> int` exit code. The options every
+subcommand shares (`--threads`, `--debug`) are added here, once.
 """
 
 from __future__ import annotations
@@ -24,9 +25,31 @@ class UserError(Exception):
     """A problem with the user's input (missing file, bad number, incompatible checkpoint): exit code 2."""
 
 
+def _add_shared_options(parser: argparse.ArgumentParser, default) -> None:
+    """--threads and --debug, accepted before the subcommand and after it (`default` is None at the top and
+    SUPPRESS on a subcommand, so a value given before the subcommand is not reset by it)."""
+    from .common import positive_int
+
+    parser.add_argument("--threads", type=positive_int, metavar="N", default=default,
+                        help="numpy BLAS threads for the whole run (default: tinytorch chooses per step: one for "
+                             "small models, more only for large ones on free cores; an OPENBLAS_NUM_THREADS or "
+                             "OMP_NUM_THREADS in the environment is honoured)")
+    parser.add_argument("--debug", action="store_true", default=default, help="show full tracebacks for errors")
+
+
+def _version() -> str:
+    import platform
+
+    import numpy
+
+    from .. import __version__
+    return f"tinytorch {__version__} (python {platform.python_version()}, numpy {numpy.__version__})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="tinytorch", description="A numpy deep-learning framework whose transformers demonstrably learn.")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
+    parser.add_argument("--version", action="version", version=_version())
+    _add_shared_options(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in SUBCOMMANDS:
         try:
@@ -36,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a subcommand not written yet
         module.add_parser(subparsers)
+    for subparser in subparsers.choices.values():
+        _add_shared_options(subparser, default=argparse.SUPPRESS)
     return parser
 
 
@@ -45,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if args.threads is not None:  # the user's choice, for the whole process (see core/threads.py)
+        from ..core.threads import set_num_threads
+        set_num_threads(args.threads)
     try:
         return int(args.func(args) or 0)
     except (UserError, FileNotFoundError, ValueError, TypeError) as exc:
