@@ -189,10 +189,21 @@ _param_counts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def model_flops(model, tokens: int, backward: bool = True) -> float:
     """Approximate floating-point operations of a step over `tokens` tokens: 6 per parameter and token with
     the backward pass, 2 without (the usual estimate; attention's own products are left out)."""
-    count = _param_counts.get(model)
-    if count is None:
-        count = _param_counts[model] = sum(int(p.data.size) for p in model.parameters())
-    return (6.0 if backward else 2.0) * count * tokens
+    return (6.0 if backward else 2.0) * _parameter_count(model) * tokens
+
+
+def _parameter_count(model) -> int:
+    """Elements in `model.parameters()`, counted once per model (0 for a callable without parameters)."""
+    try:
+        return _param_counts[model]
+    except (KeyError, TypeError):  # not counted yet, or a model that cannot be weakly referenced
+        pass
+    count = sum(int(np.size(p.data)) for p in getattr(model, "parameters", tuple)())
+    try:
+        _param_counts[model] = count
+    except TypeError:
+        pass
+    return count
 
 
 def model_threads(model, inputs, backward: bool = True) -> blas_threads:

@@ -14,6 +14,7 @@ from .autograd import no_grad
 from .checkpoint import load_checkpoint, save_checkpoint
 from .grad_clip import clip_grad_norm
 from .schedule import CosineSchedule
+from .threads import model_threads
 
 __all__ = ["Trainer", "CosineSchedule", "clip_grad_norm", "save_checkpoint", "load_checkpoint", "NonFiniteLossError"]
 
@@ -110,7 +111,12 @@ class Trainer:
         """Forward, loss and backward on one (micro-)batch; an optimizer step when the window is full.
 
         Returns this batch's loss. A NaN/inf loss raises `NonFiniteLossError` before any update.
+        Runs on the BLAS threads tinytorch chooses for a step of this size (core/threads.py).
         """
+        with model_threads(self.model, inputs):
+            return self._train_step(inputs, targets)
+
+    def _train_step(self, inputs, targets) -> float:
         if self._pending == 0:
             self.optimizer.zero_grad()
         if getattr(self.model, "training", True) is False or not self.training_mode:
@@ -175,7 +181,7 @@ class Trainer:
         was_training = getattr(self.model, "training", True)
         self._set_mode(False)
         try:
-            with no_grad():
+            with no_grad(), model_threads(self.model, inputs, backward=False):
                 loss = self.loss_fn(self._forward(inputs), targets)
         finally:
             self._set_mode(bool(was_training))
@@ -191,7 +197,8 @@ class Trainer:
         try:
             with no_grad():
                 for inputs, targets in dataloader:
-                    outputs = self._forward(inputs)
+                    with model_threads(self.model, inputs, backward=False):
+                        outputs = self._forward(inputs)
                     n = _batch_size(inputs)
                     losses.append(float(self.loss_fn(outputs, targets).data.item()))
                     sizes.append(n)
