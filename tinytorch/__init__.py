@@ -15,6 +15,7 @@ from .core.dataloader import DataLoader, TensorDataset
 from .core.training import CosineSchedule, Trainer, clip_grad_norm, load_checkpoint, save_checkpoint
 from .core.transformer import GPT
 from .core.config import GPTConfig
+from .pretrained import load_pretrained
 from .hf import save_pretrained
 from . import autograd, nn, optim  # noqa: E402
 
@@ -28,5 +29,5 @@ __all__ = [
     "Linear", "Module", "Parameter", "Sequential", "CrossEntropyLoss",
     "MSELoss", "SGD", "Adam", "AdamW", "BPETokenizer", "CharTokenizer", "DataLoader", "TensorDataset",
     "CosineSchedule", "Trainer", "clip_grad_norm", "load_checkpoint", "save_checkpoint", "GPT", "GPTConfig", "nn",
-    "optim", "save_pretrained", "__version__",
+    "optim", "load_pretrained", "save_pretrained", "__version__",
 ]

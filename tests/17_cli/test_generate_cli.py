@@ -7,6 +7,7 @@ import pytest
 
 from tinytorch.cli.common import load_model
 from tinytorch.core.checkpoint import save_checkpoint
+from tinytorch.core.layers import Linear
 from tinytorch.core.tokenization import CharTokenizer
 from tinytorch.generation import generate
 
@@ -75,7 +76,7 @@ def test_user_errors_exit_2_with_one_line(capsys, tmp_path, checkpoint, argv, fr
     model, tokenizer, meta = load_model(str(checkpoint))
     small = CharTokenizer().build_vocab("abc")  # 4 symbols for a model of many more
     save_checkpoint(tmp_path / "mismatch.safetensors", model, config=meta["config"], tokenizer=small)
-    save_checkpoint(tmp_path / "noconfig.safetensors", model, tokenizer=tokenizer)
+    save_checkpoint(tmp_path / "noconfig.safetensors", Linear(3, 2), tokenizer=tokenizer)  # not a GPT: no model_config
     paths = {"missing": tmp_path / "none.safetensors", "text": code_text(tmp_path / "t.txt"), "ckpt": checkpoint,
              "mismatch": tmp_path / "mismatch.safetensors", "noconfig": tmp_path / "noconfig.safetensors"}
     argv = [a.format(**{k: str(v) for k, v in paths.items()}) for a in argv]

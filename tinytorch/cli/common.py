@@ -103,45 +103,34 @@ def unknown_chars(tokenizer, text: str) -> str:
     return "".join(sorted({c for c in text if c not in lookup}))
 
 
-def read_checkpoint_header(path: str) -> dict:
-    """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
-    from ..core.checkpoint import load_checkpoint
-
-    if not os.path.exists(path):
-        raise UserError(f"no such checkpoint: '{path}'")
+def _user_error(call, *args, **kwargs):
+    """call(*args) with a bad file's ValueError/TypeError turned into a one-line UserError."""
     try:
-        return load_checkpoint(path, restore_rng=False)
-    except (ValueError, TypeError) as exc:
+        return call(*args, **kwargs)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
 
 
+def read_checkpoint_header(path: str) -> dict:
+    """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
+    from ..core.checkpoint import read_checkpoint
+
+    if not os.path.exists(path):
+        raise UserError(f"no such checkpoint: '{path}'")
+    return _user_error(read_checkpoint, path, tensors=False)[0]
+
+
 def model_config_of(meta: dict, path: str, vocab_size: int) -> dict:
-    """GPT keyword arguments from a checkpoint written by `tinytorch train` or by the copilot experiment."""
-    config = meta.get("config")
-    if not isinstance(config, dict):
-        raise UserError(f"'{path}' has no model configuration: it was not written by tinytorch train")
-    model = config.get("model", config)  # copilot checkpoints store the CodeModelConfig fields directly
-    keys = ("embed_dim", "num_layers", "num_heads", "max_seq_len")
-    missing = [k for k in keys if not isinstance(model.get(k), int) or isinstance(model.get(k), bool)]
-    if missing:
-        raise UserError(f"'{path}' has an incompatible model configuration (missing or malformed {missing})")
-    kwargs = {k: model[k] for k in keys}
-    kwargs["vocab_size"] = int(model.get("vocab_size", vocab_size))
-    kwargs["dropout"] = float(model.get("dropout", 0.0))
-    if isinstance(model.get("mlp_ratio"), (int, float)) and not isinstance(model.get("mlp_ratio"), bool):
-        kwargs["mlp_ratio"] = model["mlp_ratio"]
-    return kwargs
+    """GPT keyword arguments from a checkpoint's metadata, confirmed by the tensors in the file."""
+    from ..pretrained import checkpoint_gpt_config
+
+    return _user_error(checkpoint_gpt_config, path, meta, vocab_size).to_dict()
 
 
 def tokenizer_of(meta: dict, path: str):
-    from ..core.tokenization import Tokenizer
+    from ..pretrained import checkpoint_tokenizer
 
-    if not isinstance(meta.get("tokenizer"), dict):
-        raise UserError(f"'{path}' holds no tokenizer: cannot turn text into the model's token ids")
-    try:
-        return Tokenizer.from_dict(meta["tokenizer"])
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"'{path}' has an unreadable tokenizer: {exc}") from None
+    return _user_error(checkpoint_tokenizer, path, meta)
 
 
 def load_model(path: str, check_vocab: bool = True):
@@ -149,22 +138,11 @@ def load_model(path: str, check_vocab: bool = True):
 
     With `check_vocab`, a model and tokenizer of different vocabulary sizes are a UserError.
     """
-    from ..core.checkpoint import load_checkpoint
-    from ..core.transformer import GPT
+    from ..pretrained import load_gpt_checkpoint
 
-    meta = read_checkpoint_header(path)
-    tokenizer = tokenizer_of(meta, path)
-    kwargs = model_config_of(meta, path, tokenizer.vocab_size)
-    if check_vocab and kwargs["vocab_size"] != tokenizer.vocab_size:
-        raise UserError(f"'{path}' is inconsistent: model vocabulary {kwargs['vocab_size']} but tokenizer "
-                        f"vocabulary {tokenizer.vocab_size}")
-    try:
-        model = GPT(**kwargs)
-        load_checkpoint(path, model, restore_rng=False)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"'{path}' does not fit the model it describes: {exc}") from None
-    model.eval()
-    return model, tokenizer, meta
+    if not os.path.exists(path):
+        raise UserError(f"no such checkpoint: '{path}'")
+    return _user_error(load_gpt_checkpoint, path, check_vocab=check_vocab)
 
 
 def split_tokens(ids: list, seq_len: int, val_fraction: float = 0.1) -> tuple[list, list, int]:
