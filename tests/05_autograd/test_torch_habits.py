@@ -171,27 +171,3 @@ def test_pow_gradient_by_finite_differences():
     base, exponent = leaf(np.abs(X) + 0.5), leaf(X / 4)
     assert gradcheck(lambda b: b.pow(3), base, name="pow(3)")
     assert gradcheck(lambda b, e: b.pow(e), base, exponent, name="pow(tensor)")
-
-
-# ----- TinyTorch names ---------------------------------------------------------------------------------
-def test_grad_fn_is_none_on_leaves_and_the_making_op_otherwise():
-    x = leaf()
-    assert x._grad_fn is None and (x + 1)._grad_fn is not None
-    with tinytorch.no_grad():
-        assert (x + 1)._grad_fn is None
-    assert (Tensor(X) * 2)._grad_fn is None  # nothing to differentiate
-
-
-def test_embedding_backward_node_is_named_as_tinytorch_names_it():
-    from tinytorch.nn import Embedding
-
-    out = Embedding(10, 4)(np.array([[1, 3, 5]]))
-    assert type(out._grad_fn).__name__ == "EmbeddingBackward"
-
-
-def test_enable_autograd_accepts_quiet_and_checks_it(capsys):
-    tinytorch.enable_autograd()
-    tinytorch.enable_autograd(quiet=True)
-    assert capsys.readouterr().out == ""
-    with pytest.raises(TypeError, match="quiet must be a bool"):
-        tinytorch.enable_autograd(quiet="yes")

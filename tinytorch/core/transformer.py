@@ -46,31 +46,43 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}"
 
 
-class MLP(Module):
-    """The position-wise feed-forward network: linear1 -> GELU -> linear2."""
+def _dropout_rate(dropout: float, dropout_prob: float | None, where: str) -> float:
+    """TinyTorch spells the rate `dropout_prob=`, tinytorch `dropout=`: either one, not both."""
+    if dropout_prob is None:
+        return dropout
+    if dropout:
+        raise TypeError(f"{where}: give dropout= or dropout_prob=, not both (got dropout={dropout!r}, "
+                        f"dropout_prob={dropout_prob!r})")
+    return dropout_prob
 
-    def __init__(self, embed_dim: int, hidden_dim: int | None = None):
+
+class MLP(Module):
+    """The position-wise feed-forward network: linear1 -> GELU -> linear2, then dropout (none by default)."""
+
+    def __init__(self, embed_dim: int, hidden_dim: int | None = None, dropout: float = 0.0,
+                 dropout_prob: float | None = None):
         super().__init__()
         hidden_dim = 4 * embed_dim if hidden_dim is None else hidden_dim
         self.linear1 = Linear(embed_dim, hidden_dim)
         self.gelu = GELU()
         self.linear2 = Linear(hidden_dim, embed_dim)
+        self.dropout = Dropout(_dropout_rate(dropout, dropout_prob, "MLP"))
 
     def forward(self, x) -> Tensor:
-        return self.linear2(self.gelu(self.linear1(x)))
+        return self.dropout(self.linear2(self.gelu(self.linear1(x))))
 
 
 class TransformerBlock(Module):
     """Pre-norm block: x + attention(ln1(x)), then + mlp(ln2(.)); dropout on each branch."""
 
     def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, dropout: float = 0.0,
-                 layer_norm_eps: float = 1e-5):
+                 layer_norm_eps: float = 1e-5, dropout_prob: float | None = None):
         super().__init__()
         self.ln1 = LayerNorm(embed_dim, layer_norm_eps)
         self.attention = MultiHeadAttention(embed_dim, num_heads)
         self.ln2 = LayerNorm(embed_dim, layer_norm_eps)
         self.mlp = MLP(embed_dim, int(mlp_ratio * embed_dim))
-        self.dropout = Dropout(dropout)
+        self.dropout = Dropout(_dropout_rate(dropout, dropout_prob, "TransformerBlock"))
 
     def forward(self, x, mask=None, causal: bool = False, kv_cache=None) -> Tensor:
         x = x + self.dropout(self.attention(self.ln1(x), mask=mask, causal=causal, kv_cache=kv_cache))
