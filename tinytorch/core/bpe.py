@@ -20,6 +20,7 @@ from .validation import check_int, check_texts
 SPLIT_PATTERN = r" ?\w+| ?[^\s\w]+|\s+(?!\S)|\s+"
 _SPLIT = re.compile(SPLIT_PATTERN)
 _CACHE_LIMIT = 100_000
+MAX_MEAN_TOKEN_BYTES = 256  # untrusted merges: the vocabulary's bytes stay linear in the file's size
 #: The pre-tokenizers a BPETokenizer can use, by the pattern text stored with it.
 _SPLITTERS = {SPLIT_PATTERN: lambda: _SPLIT, GPT2_SPLIT_PATTERN: gpt2_split_regex}
 
@@ -36,6 +37,19 @@ def _merge(ids: list, pair: tuple, new_id: int) -> list:
             out.append(ids[i])
             i += 1
     return out
+
+
+def _check_token_lengths(merges: list, where: str) -> None:
+    """Refuse merges whose tokens would average over MAX_MEAN_TOKEN_BYTES: each merge can double a
+    token's length, so 40 crafted merges would otherwise ask for 2**40 bytes."""
+    budget, lengths = MAX_MEAN_TOKEN_BYTES * (256 + len(merges)), [1] * 256
+    total = 256
+    for i, (a, b) in enumerate(merges):
+        lengths.append(lengths[a] + lengths[b])
+        total += lengths[-1]
+        if total > budget:
+            raise ValueError(f"{where}: merge {i} brings the vocabulary to {total} bytes, over the "
+                             f"{MAX_MEAN_TOKEN_BYTES} bytes per token a real BPE tokenizer stays far below")
 
 
 class BPETokenizer(Tokenizer):
@@ -231,7 +245,7 @@ class BPETokenizer(Tokenizer):
         if "vocab" in state:
             return cls._from_vocab_state(state, where)
         if state.get("split_pattern") != SPLIT_PATTERN:
-            raise ValueError(f"{where}: saved with split pattern {state.get('split_pattern')!r}, "
+            raise ValueError(f"{where}: saved with split pattern {state.get('split_pattern')!r:.80}, "
                              f"this version uses {SPLIT_PATTERN!r}")
         merges = state.get("merges")
         if not isinstance(merges, list):
@@ -240,7 +254,8 @@ class BPETokenizer(Tokenizer):
             ok = (isinstance(p, (list, tuple)) and len(p) == 2
                   and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 256 + i for x in p))
             if not ok:
-                raise ValueError(f"{where}: merge {i} is {p!r}; expected two ids in [0, {256 + i})")
+                raise ValueError(f"{where}: merge {i} is {p!r:.60}; expected two ids in [0, {256 + i})")
+        _check_token_lengths(merges, where)
         tok = cls(state.get("target_vocab_size", 256 + len(merges)))
         tok._set_merges(merges)
         return tok

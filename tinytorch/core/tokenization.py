@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 from .bpe import BPETokenizer
+from .fileio import short_list
 from .tokenizer_base import Tokenizer
 from .validation import check_texts
 
@@ -32,10 +34,10 @@ class CharTokenizer(Tokenizer):
     def _set_chars(self, chars: list, where: str) -> None:
         for c in chars:
             if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"{where}: vocabulary entries must be single characters, got {c!r}")
+                raise ValueError(f"{where}: vocabulary entries must be single characters, got {c!r:.60}")
         if len(set(chars)) != len(chars):
-            dupes = sorted({c for c in chars if chars.count(c) > 1})
-            raise ValueError(f"{where}: duplicate characters in the vocabulary: {dupes!r}")
+            dupes = sorted(c for c, n in Counter(chars).items() if n > 1)  # linear: the list may come from a file
+            raise ValueError(f"{where}: duplicate characters in the vocabulary: {short_list(dupes)}")
         self.vocab = [self.UNK] + chars
         self.char_to_id = {c: i for i, c in enumerate(self.vocab)}
         self.id_to_char = dict(enumerate(self.vocab))
