@@ -55,10 +55,10 @@ def test_tensor_rejects_non_numeric_data():
 @pytest.mark.parametrize("targets, error, match", [
     (np.array([0, 3, 1]), ValueError, r"CrossEntropyLoss: target 3 is outside \[0, 3\)"),
     (np.array([0, -1, 1]), ValueError, r"CrossEntropyLoss: target -1 is outside \[0, 3\)"),
-    (np.array([0.0, 1.5, 1.0]), ValueError, r"CrossEntropyLoss: id 1.5 is not a whole number"),
-    (np.array([0.0, np.nan, 1.0]), ValueError, r"CrossEntropyLoss: id nan is not a whole number"),
+    (np.array([0.0, 1.5, 1.0]), ValueError, r"CrossEntropyLoss: target 1.5 is not a whole number"),
+    (np.array([0.0, np.nan, 1.0]), ValueError, r"CrossEntropyLoss: target nan is not a whole number"),
     (np.array([0, 1]), ValueError, r"logits of shape \(3, 3\) need targets of shape \(3,\), got \(2,\)"),
-    (np.array(["a", "b", "c"]), TypeError, r"ids must be integers, got dtype <U1"),
+    (np.array(["a", "b", "c"]), TypeError, r"CrossEntropyLoss: targets must be integers, got dtype <U1"),
 ], ids=["too_large", "negative", "fractional", "nan", "wrong_shape", "strings"])
 def test_cross_entropy_rejects_bad_targets(targets, error, match):
     with pytest.raises(error, match=match):

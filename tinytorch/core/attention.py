@@ -11,16 +11,12 @@ from . import functions as F
 from .functions.attention import attend, causal_allowed, merge_heads, split_heads
 from .layers import Linear, Module
 from .tensor import Tensor
-
-
-def _tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+from .validation import as_tensor, check_bool, check_int, check_mask
 
 
 def mask_to_allowed(mask, scores_shape: tuple, where: str) -> np.ndarray:
     """A user mask (1 = may attend) as a bool array that broadcasts to `scores_shape` (..., Tq, Tk)."""
-    arr = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
-    allowed = arr != 0
+    allowed = check_mask(mask, where)
     try:
         np.broadcast_shapes(allowed.shape, scores_shape)
     except ValueError:
@@ -37,7 +33,12 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
     (..., Tq, Tk); `causal=True` also blocks keys after each query. The returned weights are
     for inspection and carry no gradient.
     """
-    Q, K, V = _tensor(Q), _tensor(K), _tensor(V)
+    Q, K, V = as_tensor(Q), as_tensor(K), as_tensor(V)
+    causal = check_bool(causal, "causal", "scaled_dot_product_attention")
+    for name, t in (("Q", Q), ("K", K), ("V", V)):
+        if t.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: {name} must be at least 2-d (..., seq_len, dim), "
+                             f"got shape {t.shape}")
     if Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
         raise ValueError(
             f"scaled_dot_product_attention: incompatible shapes Q {Q.shape}, K {K.shape}, V {V.shape}"
@@ -57,8 +58,8 @@ class MultiHeadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int):
         super().__init__()
-        if int(embed_dim) < 1 or int(num_heads) < 1:
-            raise ValueError(f"MultiHeadAttention: embed_dim ({embed_dim}) and num_heads ({num_heads}) must be positive")
+        check_int(embed_dim, "embed_dim", "MultiHeadAttention", minimum=1)
+        check_int(num_heads, "num_heads", "MultiHeadAttention", minimum=1)
         if embed_dim % num_heads != 0:
             raise ValueError(f"MultiHeadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
@@ -72,7 +73,7 @@ class MultiHeadAttention(Module):
         b, t, _ = x_shape
         allowed = None
         if mask is not None:
-            arr = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+            arr = check_mask(mask, "MultiHeadAttention")
             if arr.ndim == 3:  # (B, T, T): the same mask for every head
                 arr = arr[:, None]
             allowed = mask_to_allowed(arr, (b, self.num_heads, t, t), "MultiHeadAttention")
@@ -83,7 +84,8 @@ class MultiHeadAttention(Module):
 
     def forward(self, x, mask=None, causal: bool = False, kv_cache=None) -> Tensor:
         """x (B, T, C) -> (B, T, C). With `kv_cache` (a KVCache layer slot), attends over past keys too."""
-        x = _tensor(x)
+        x = as_tensor(x)
+        causal = check_bool(causal, "causal", "MultiHeadAttention")
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(f"MultiHeadAttention: expected input (batch, seq_len, {self.embed_dim}), got {x.shape}")
         if kv_cache is not None:
@@ -117,7 +119,10 @@ class MultiHeadAttention(Module):
 
     def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
         """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""
-        x = _tensor(x)
+        x = as_tensor(x)
+        if x.ndim != 3 or x.shape[-1] != self.embed_dim:
+            raise ValueError(f"MultiHeadAttention.attention_weights: expected input (batch, seq_len, {self.embed_dim}), "
+                             f"got {x.shape}")
         q = self._project_heads(x.data, self.q_proj)
         k = self._project_heads(x.data, self.k_proj)
         v = self._project_heads(x.data, self.v_proj)

@@ -10,7 +10,7 @@ from . import functions as F
 from .layers import Module, Parameter
 from .random import get_rng
 from .tensor import Tensor
-from .validation import as_token_ids
+from .validation import as_tensor, as_token_ids, check_bool, check_int
 
 
 class Embedding(Module):
@@ -18,9 +18,8 @@ class Embedding(Module):
 
     def __init__(self, vocab_size: int, embed_dim: int):
         super().__init__()
-        if vocab_size < 1 or embed_dim < 1:
-            raise ValueError(f"Embedding: vocab_size ({vocab_size}) and embed_dim ({embed_dim}) must be positive")
-        self.vocab_size, self.embed_dim = int(vocab_size), int(embed_dim)
+        self.vocab_size = check_int(vocab_size, "vocab_size", "Embedding", minimum=1)
+        self.embed_dim = check_int(embed_dim, "embed_dim", "Embedding", minimum=1)
         self.weight = Parameter(get_rng().standard_normal((vocab_size, embed_dim)).astype(np.float32))
 
     def forward(self, ids) -> Tensor:
@@ -40,6 +39,11 @@ def sinusoidal_table(max_seq_len: int, embed_dim: int) -> np.ndarray:
     return table.astype(np.float32)
 
 
+def _check_sizes(max_seq_len, embed_dim, where: str) -> tuple[int, int]:
+    return (check_int(max_seq_len, "max_seq_len", where, minimum=1),
+            check_int(embed_dim, "embed_dim", where, minimum=1))
+
+
 def _check_length(x: Tensor, max_seq_len: int, where: str) -> int:
     if x.ndim < 2:
         raise ValueError(f"{where}: expected input of shape (..., seq_len, embed_dim), got {x.shape}")
@@ -54,10 +58,11 @@ class PositionalEncoding(Module):
 
     def __init__(self, max_seq_len: int, embed_dim: int):
         super().__init__()
-        self.max_seq_len, self.embed_dim = int(max_seq_len), int(embed_dim)
+        self.max_seq_len, self.embed_dim = _check_sizes(max_seq_len, embed_dim, "PositionalEncoding")
         self.position_embeddings = Parameter((0.02 * get_rng().standard_normal((max_seq_len, embed_dim))).astype(np.float32))
 
     def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
         seq_len = _check_length(x, self.max_seq_len, "PositionalEncoding")
         return x + self.position_embeddings[:seq_len]
 
@@ -67,10 +72,11 @@ class SinusoidalPositionalEncoding(Module):
 
     def __init__(self, max_seq_len: int, embed_dim: int):
         super().__init__()
-        self.max_seq_len, self.embed_dim = int(max_seq_len), int(embed_dim)
+        self.max_seq_len, self.embed_dim = _check_sizes(max_seq_len, embed_dim, "SinusoidalPositionalEncoding")
         self.table = sinusoidal_table(max_seq_len, embed_dim)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
         seq_len = _check_length(x, self.max_seq_len, "SinusoidalPositionalEncoding")
         return x + self.table[:seq_len].astype(x.dtype, copy=False)
 
@@ -81,6 +87,7 @@ class EmbeddingLayer(Module):
     def __init__(self, vocab_size: int, embed_dim: int, max_seq_len: int = 512,
                  pos_encoding: str | None = "learned", scale_embeddings: bool = False):
         super().__init__()
+        check_bool(scale_embeddings, "scale_embeddings", "EmbeddingLayer")
         self.token_embedding = Embedding(vocab_size, embed_dim)
         if pos_encoding == "learned":
             self.pos_encoding = PositionalEncoding(max_seq_len, embed_dim)

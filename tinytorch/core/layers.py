@@ -15,6 +15,7 @@ import numpy as np
 from . import functions as F
 from .random import get_rng
 from .tensor import Tensor
+from .validation import as_tensor, check_bool, check_float, check_int
 
 
 class Parameter(Tensor):
@@ -149,15 +150,18 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_int(in_features, "in_features", "Linear", minimum=1)
+        self.out_features = check_int(out_features, "out_features", "Linear", minimum=1)
+        check_bool(bias, "bias", "Linear")
         bound = 1.0 / math.sqrt(in_features)  # PyTorch's default uniform range
         rng = get_rng()
         self.weight = Parameter(rng.uniform(-bound, bound, (in_features, out_features)).astype(np.float32))
         self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(np.float32)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = as_tensor(x)
+        if x.ndim == 0:  # the feature-size check lives in the op
+            raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), got a 0-d tensor")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -169,12 +173,13 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0.0 <= p < 1.0:
+        self.p = check_float(p, "p", "Dropout")
+        if not 0.0 <= self.p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p = float(p)
 
     def forward(self, x: Tensor, training: bool | None = None) -> Tensor:
-        active = self.training if training is None else training
+        active = self.training if training is None else check_bool(training, "training", "Dropout")
+        x = as_tensor(x)
         if not active or self.p == 0.0:
             return x
         return F.dropout(x, self.p, get_rng())

@@ -7,31 +7,26 @@ import numpy as np
 from . import functions as F
 from .layers import Module
 from .tensor import Tensor
+from .validation import as_tensor, as_token_ids, check_axis, check_float, check_int
+
+
+def _float_input(x) -> Tensor:
+    """`x` as a floating Tensor: integer or bool scores are computed in float32, never truncated."""
+    x = as_tensor(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float32)
 
 
 def log_softmax(x, dim: int = -1) -> Tensor:
     """log(softmax(x)) computed stably in one op."""
-    return F.log_softmax(x if isinstance(x, Tensor) else Tensor(x), dim)
-
-
-def as_class_ids(targets, num_classes: int, where: str) -> np.ndarray:
-    """Integer class ids from ints or whole-number floats; raises on fractions or out-of-range ids."""
-    arr = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            bad = arr[(~np.isfinite(arr)) | (arr != np.round(arr))].flat[0]
-            raise ValueError(f"{where}: id {bad} is not a whole number")
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: ids must be integers, got dtype {arr.dtype}")
-    return arr
+    x = _float_input(x)
+    return F.log_softmax(x, check_axis(dim, x.ndim, "log_softmax", "dim"))
 
 
 class MSELoss(Module):
     """Mean of squared differences."""
 
     def forward(self, predictions, targets) -> Tensor:
-        predictions = predictions if isinstance(predictions, Tensor) else Tensor(predictions)
+        predictions = _float_input(predictions)
         targets = F.as_tensor(targets, predictions)
         if predictions.shape != targets.shape:
             raise ValueError(f"MSELoss: predictions {predictions.shape} and targets {targets.shape} differ in shape")
@@ -46,17 +41,19 @@ class CrossEntropyLoss(Module):
         super().__init__()
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"CrossEntropyLoss: reduction must be mean, sum or none, got {reduction!r}")
+        if ignore_index is not None:
+            ignore_index = check_int(ignore_index, "ignore_index", "CrossEntropyLoss")
         self.ignore_index, self.reduction = ignore_index, reduction
 
     def forward(self, logits, targets) -> Tensor:
-        logits = logits if isinstance(logits, Tensor) else Tensor(logits)
-        num_classes = logits.shape[-1]
-        ids = as_class_ids(targets, num_classes, "CrossEntropyLoss")
+        logits = _float_input(logits)  # integer logits: 4.0916, not a truncated 4
+        ids = as_token_ids(targets, None, "CrossEntropyLoss", name="target")
         if logits.ndim < 2 or ids.shape != logits.shape[:-1]:
             raise ValueError(
                 f"CrossEntropyLoss: logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
                 f"got {ids.shape}"
             )
+        num_classes = logits.shape[-1]
         flat = ids.reshape(-1)
         counted = flat if self.ignore_index is None else flat[flat != self.ignore_index]
         if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
@@ -73,14 +70,19 @@ class BinaryCrossEntropyLoss(Module):
 
     def __init__(self, eps: float = 1e-7):
         super().__init__()
-        self.eps = eps
+        self.eps = check_float(eps, "eps", "BinaryCrossEntropyLoss", minimum=0.0, maximum=0.5,
+                               min_inclusive=False)
 
     def forward(self, predictions, targets) -> Tensor:
-        predictions = predictions if isinstance(predictions, Tensor) else Tensor(predictions)
+        predictions = _float_input(predictions)
         targets = F.as_tensor(targets, predictions)
         if predictions.shape != targets.shape:
             raise ValueError(
                 f"BinaryCrossEntropyLoss: predictions {predictions.shape} and targets {targets.shape} differ in shape"
             )
+        outside = ~((predictions.data >= 0) & (predictions.data <= 1))  # NaN counts as outside
+        if outside.any():  # PyTorch raises too: a score that is not a probability is a bug upstream
+            raise ValueError(f"BinaryCrossEntropyLoss: predictions must be probabilities in [0, 1], "
+                             f"got {predictions.data[outside].flat[0]}; apply sigmoid first")
         p = predictions.clip(self.eps, 1 - self.eps)
         return -(targets * p.log() + (1 - targets) * (1 - p).log()).mean()

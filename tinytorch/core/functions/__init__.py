@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..validation import as_tensor
-from ..validation import check_axis
+from ..validation import as_tensor, check_axis
 from . import elementwise as _ew
 from . import matmul as _mm
 from . import nn as _nn
