@@ -1,4 +1,4 @@
-"""The `tinytorch` command: verify, train, generate, bench, doctor.
+"""The `tinytorch` command: verify, train, generate, export, bench, doctor.
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` (which registers the
 subcommand and sets `func` to its runner) and a `run(args) -> int` exit code. The options every
@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ("verify", "train", "generate", "bench", "doctor")
+SUBCOMMANDS = ("verify", "train", "generate", "export", "bench", "doctor")
 
 
 class OneLineParser(argparse.ArgumentParser):

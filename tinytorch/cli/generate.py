@@ -1,31 +1,96 @@
-"""`tinytorch generate`: continue a prompt with a trained checkpoint (KV-cached sampling)."""
+"""`tinytorch generate`: continue a prompt with a trained checkpoint or a Hugging Face GPT-2 directory."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import warnings
 
-import numpy as np
-
 from . import UserError
-from .common import finite_float, load_model, non_negative_int, unknown_chars
+from .common import finite_float, load_model, non_negative_int, positive_int, unknown_chars
+
+SEPARATOR = "-" * 15  # printed between samples, as nanoGPT's sample.py does
+
+
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows every option's default, except for options that are off unless given."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("generate", help="continue a prompt with a trained checkpoint",
-                              description="Rebuild the GPT and tokenizer from a checkpoint and sample a continuation.")
-    p.add_argument("checkpoint", metavar="CKPT", help="a .safetensors checkpoint written by tinytorch train")
-    p.add_argument("--prompt", required=True, help="text to continue")
-    p.add_argument("--max-new-tokens", type=non_negative_int, default=200)
-    p.add_argument("--temperature", type=finite_float, default=0.8, help="0 for greedy (default 0.8)")
-    p.add_argument("--top-k", type=non_negative_int, default=None, help="sample from the k most likely tokens")
-    p.add_argument("--top-p", type=finite_float, default=None, help="nucleus sampling mass in (0, 1]")
-    p.add_argument("--seed", type=non_negative_int, default=None, help="make the sample repeatable")
+    p = subparsers.add_parser("generate", help="continue a prompt with a trained model",
+                              formatter_class=DefaultsHelp,
+                              description="Rebuild the GPT and tokenizer from a checkpoint (or a Hugging Face GPT-2 "
+                                          "directory) and sample continuations of a prompt.")
+    p.add_argument("checkpoint", metavar="PATH",
+                   help="a .safetensors checkpoint written by tinytorch train, or a Hugging Face GPT-2 directory")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--prompt", help="text to continue")
+    source.add_argument("--prompt-file", metavar="FILE", help="read the prompt from a UTF-8 file ('-' for stdin)")
+    p.add_argument("--num-samples", type=positive_int, default=1, metavar="N", help="how many continuations to print")
+    p.add_argument("--max-new-tokens", type=non_negative_int, default=200, metavar="N", help="tokens to add to each sample")
+    p.add_argument("--stop", action="append", default=None, metavar="STRING",
+                   help="end a sample where STRING first appears (STRING not printed; repeatable; \\n and \\t "
+                        "read as newline and tab; default: none)")
+    p.add_argument("--temperature", type=finite_float, default=0.8, metavar="T", help="0 for greedy")
+    p.add_argument("--top-k", type=non_negative_int, default=None, metavar="K",
+                   help="sample from the K most likely tokens (default: all)")
+    p.add_argument("--top-p", type=finite_float, default=None, metavar="P",
+                   help="nucleus sampling: the fewest tokens holding mass P in (0, 1] (default: off)")
+    p.add_argument("--seed", type=non_negative_int, default=None, metavar="S",
+                   help="make the samples repeatable (default: a fresh random stream)")
     p.set_defaults(func=run)
 
 
+def load_model_or_directory(path: str):
+    """(model, tokenizer) from a checkpoint file or a Hugging Face GPT-2 directory; problems are UserErrors."""
+    if not os.path.isdir(path):
+        model, tokenizer, _ = load_model(path)
+        return model, tokenizer
+    from ..hf import load_gpt2_directory
+
+    try:
+        return load_gpt2_directory(path)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def read_prompt(args) -> str:
+    """The prompt from --prompt, or from --prompt-file (a path, or '-' for stdin)."""
+    if args.prompt_file is None:
+        prompt = args.prompt
+    elif args.prompt_file == "-":
+        prompt = sys.stdin.read()
+    else:
+        try:
+            with open(args.prompt_file, encoding="utf-8") as f:
+                prompt = f.read()
+        except FileNotFoundError:
+            raise UserError(f"--prompt-file: no such file: '{args.prompt_file}'") from None
+        except UnicodeDecodeError as exc:
+            raise UserError(f"--prompt-file: '{args.prompt_file}' is not UTF-8 text ({exc.reason})") from None
+        except OSError as exc:
+            raise UserError(f"--prompt-file: cannot read '{args.prompt_file}': {exc.strerror}") from None
+    if not prompt:
+        where = "--prompt" if args.prompt_file is None else f"--prompt-file {args.prompt_file}"
+        raise UserError(f"{where} is empty; give at least one character to continue")
+    return prompt
+
+
+def stop_strings(values) -> list:
+    r"""--stop values with \n and \t read as newline and tab (a shell passes them as two characters)."""
+    stops = [v.replace("\\n", "\n").replace("\\t", "\t") for v in values or []]
+    if "" in stops:
+        raise UserError("--stop is empty; give the text that ends a sample")
+    return stops
+
+
 def run(args) -> int:
-    from ..generation import generate
+    from ..core.random import manual_seed
+    from ..generation import generate_text
 
     if args.temperature < 0:
         raise UserError(f"--temperature must be >= 0, got {args.temperature}")
@@ -33,18 +98,21 @@ def run(args) -> int:
         raise UserError(f"--top-k must be >= 1, got {args.top_k}")
     if args.top_p is not None and not 0 < args.top_p <= 1:
         raise UserError(f"--top-p must be in (0, 1], got {args.top_p}")
-    if not args.prompt:
-        raise UserError("--prompt is empty; give at least one character to continue")
-    model, tokenizer, _ = load_model(args.checkpoint)
-    unknown = unknown_chars(tokenizer, args.prompt)
+    stops = stop_strings(args.stop)
+    prompt = read_prompt(args)
+    model, tokenizer = load_model_or_directory(args.checkpoint)
+    unknown = unknown_chars(tokenizer, prompt)
     if unknown:
         print(f"tinytorch generate: warning: the model never saw {unknown!r}; those characters become <UNK>",
               file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prompt_ids = tokenizer.encode(args.prompt)
-    ids = generate(model, np.asarray(prompt_ids, dtype=np.int64), args.max_new_tokens, temperature=args.temperature,
-                   top_k=args.top_k, top_p=args.top_p, seed=args.seed, use_cache=True)
-    completion = tokenizer.decode(ids[len(prompt_ids):].tolist())
-    sys.stdout.write(args.prompt + completion + "\n")
+    if args.seed is not None:
+        manual_seed(args.seed)  # after loading (building a model draws initial weights); one stream for all samples
+    for i in range(args.num_samples):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown characters were reported above
+            completion = generate_text(model, tokenizer, prompt, args.max_new_tokens, stop=stops,
+                                       temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+        if i:
+            sys.stdout.write(SEPARATOR + "\n")
+        sys.stdout.write(prompt + completion + "\n")
     return 0

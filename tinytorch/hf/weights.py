@@ -35,6 +35,9 @@ _TOP = {"wte.weight": ["token_embedding.weight"], "wpe.weight": ["position_embed
 _BUFFER = re.compile(r"(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)")
 
 
+_BLOCK_INDEX = re.compile(r"h\.(\d{1,9})\.")
+
+
 def is_buffer(name: str) -> bool:
     return _BUFFER.fullmatch(name) is not None
 
@@ -81,8 +84,12 @@ def check_gpt2_tensors(shapes: dict, config, tied: bool, source: str) -> None:
     `shapes` maps the file's names (with or without 'transformer.') to shapes. The causal-mask
     buffers old GPT-2 files carry (`h.N.attn.bias`, `h.N.attn.masked_bias`) are allowed.
     """
-    want = expected_shapes(config)
     have = {name.removeprefix("transformer."): tuple(shape) for name, shape in shapes.items()}
+    blocks = sorted({int(m.group(1)) for name in have if (m := _BLOCK_INDEX.match(name))})
+    if blocks != list(range(config.num_layers)):  # before building anything of the claimed size
+        raise ValueError(f"{source}: the config claims n_layer {config.num_layers} but the file holds "
+                         f"{len(blocks)} block(s), numbered {short_list(blocks)}")
+    want = expected_shapes(config)
     unknown = [n for n in have if n not in want and not is_buffer(n) and n != "lm_head.weight"]
     if unknown:
         raise ValueError(f"{source}: tensors a GPT-2 of this config does not have: {short_list(unknown)}")

@@ -1,0 +1,31 @@
+"""`tinytorch export`: write a checkpoint as a Hugging Face GPT-2 directory that transformers loads."""
+
+from __future__ import annotations
+
+from . import UserError
+from .generate import load_model_or_directory
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help="write a checkpoint in Hugging Face GPT-2 format",
+                              description="Write the model and tokenizer of a checkpoint as a directory that "
+                                          "transformers.GPT2LMHeadModel.from_pretrained and "
+                                          "AutoTokenizer.from_pretrained load (config.json, model.safetensors, "
+                                          "tokenizer.json). A directory holding other files is never written into.")
+    p.add_argument("checkpoint", metavar="CKPT",
+                   help="a .safetensors checkpoint written by tinytorch train (or a Hugging Face GPT-2 directory)")
+    p.add_argument("directory", metavar="DIR", help="the directory to write (new, empty, or an earlier export)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..hf import save_pretrained
+
+    model, tokenizer = load_model_or_directory(args.checkpoint)
+    try:
+        save_pretrained(model, tokenizer, args.directory)
+    except OSError as exc:
+        raise UserError(str(exc)) from None
+    print(f"tinytorch export: wrote {args.directory} (config.json, model.safetensors, tokenizer.json); load it with "
+          f"transformers.GPT2LMHeadModel.from_pretrained('{args.directory}')")
+    return 0
