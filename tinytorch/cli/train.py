@@ -1,4 +1,8 @@
-"""`tinytorch train`: train a GPT on a text file, with validation, atomic checkpoints and a loss-curve PNG."""
+"""`tinytorch train`: train a GPT on a text file, with validation, checkpoints (last and best) and a loss log.
+
+`run` is four steps: build (settings, output files, tokenizer, data, model), resume (a checkpoint's
+state), loop (`Trainer.fit` with callbacks) and report (summary and loss plot).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,27 +20,61 @@ from . import UserError
 from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, make_tokenizer, model_config_of,
                      non_negative_int, positive_int, read_checkpoint_header, read_text,
                      split_tokens, tokenizer_of, unknown_chars)
+from .train_files import RescuingSaver, TrainFiles, check_outputs, default_checkpoint, reason, warn
 
 VAL_WINDOWS = 64  # validation windows evaluated each time (non-overlapping, from the held-out 10%)
+# nanoGPT-style overrides on top of --size: (option, ModelSize field, GPTConfig field)
+SHAPE_FLAGS = (("--n-layer", "num_layers", "num_layers"), ("--n-head", "num_heads", "num_heads"),
+               ("--n-embd", "embed_dim", "embed_dim"), ("--block-size", "seq_len", "max_seq_len"),
+               ("--dropout", "dropout", "dropout"))
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a GPT on your text file",
-                              description="Train a GPT on a text file: 90%% of it trains, the last 10%% validates.")
+                              description="Train a GPT on a text file: 90% of it trains, the last 10% validates.")
     p.add_argument("--data", required=True, metavar="FILE.txt", help="UTF-8 text to train on")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default=None, help="char (default) or byte-level BPE")
     p.add_argument("--size", choices=tuple(SIZES), default=None, help="model size (default tiny)")
+    p.add_argument("--n-layer", type=positive_int, default=None, help="blocks (default per size)")
+    p.add_argument("--n-head", type=positive_int, default=None, help="attention heads; must divide --n-embd")
+    p.add_argument("--n-embd", type=positive_int, default=None, help="width (default per size)")
+    p.add_argument("--block-size", type=positive_int, default=None, help="context length in tokens (default per size)")
+    p.add_argument("--dropout", type=finite_float, default=None, help="dropout in [0, 1) (default per size)")
     p.add_argument("--steps", type=positive_int, default=None, help="total optimizer steps (default per size)")
-    p.add_argument("--out", metavar="CKPT", default=None, help="checkpoint path (default <data>-<size>.safetensors)")
-    p.add_argument("--resume", metavar="CKPT", default=None, help="continue a checkpoint of tinytorch train (to --steps in all; the schedule stretches to it)")
+    p.add_argument("--out", metavar="CKPT", default=None,
+                   help="checkpoint path (default <data>-<size>[-bpe].safetensors); the best one goes to CKPT-best")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out checkpoint")
+    p.add_argument("--resume", metavar="CKPT", default=None,
+                   help="continue a checkpoint of tinytorch train (to --steps in all; the schedule stretches to it)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--lr", type=finite_float, default=None, help="peak learning rate (default per size)")
     p.add_argument("--batch-size", type=positive_int, default=None)
-    p.add_argument("--eval-every", type=positive_int, default=None, help="validate and checkpoint every N steps")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--eval-every", type=positive_int, default=None,
+                   help="validate, log and checkpoint every N steps (default steps / 10)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (there is none unless stdout is a terminal)")
     p.set_defaults(func=run)
 
 
+@dataclass
+class TrainRun:
+    """Everything one `tinytorch train` run needs, built before the first step."""
+
+    args: object
+    size: ModelSize
+    size_name: str
+    kind: str  # tokenizer kind
+    files: TrainFiles
+    meta: dict | None  # the --resume checkpoint's metadata
+    tokenizer: object = None
+    model: object = None
+    trainer: object = None
+    train_set: object = None
+    val_set: object = None
+    window: int = 0
+    config: dict | None = None  # the checkpoint's config block
+
+
+# ----- build -------------------------------------------------------------------------------------
 def _settings(args, meta):
     """(ModelSize, size name, tokenizer kind) from the flags, or from the checkpoint when resuming."""
     if meta is None:
@@ -46,151 +85,216 @@ def _settings(args, meta):
         size = ModelSize(**train["size"])
     except (KeyError, TypeError):
         raise UserError(f"'{args.resume}' has no readable training settings") from None
-    for flag, given, stored in (("--size", args.size, train.get("size_name")),
-                                ("--tokenizer", args.tokenizer, train.get("tokenizer"))):
-        if given is not None and given != stored:
-            raise UserError(f"'{args.resume}' was trained with {flag} {stored}, not {given}; drop {flag} to resume")
+    given = [("--size", args.size, train.get("size_name")), ("--tokenizer", args.tokenizer, train.get("tokenizer"))]
+    given += [(flag, getattr(args, flag[2:].replace("-", "_")), getattr(size, field)) for flag, field, _ in SHAPE_FLAGS]
+    for flag, value, stored in given:
+        if value is not None and value != stored:
+            raise UserError(f"'{args.resume}' was trained with {flag} {stored}, not {value}; drop {flag} to resume")
     return _override(size, args), train.get("size_name"), train.get("tokenizer")
 
 
 def _override(size: ModelSize, args) -> ModelSize:
-    """`size` with the learning rate, batch size and step count the user gave."""
+    """`size` with the shape, learning rate, batch size and step count the user gave."""
     changes = {"lr": args.lr, "batch_size": args.batch_size, "steps": args.steps}
+    changes.update({field: getattr(args, flag[2:].replace("-", "_")) for flag, field, _ in SHAPE_FLAGS})
     return dataclasses.replace(size, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _val_loss(model, val_set, batch_size: int) -> float:
-    from ..core.autograd import no_grad
-    from ..core.losses import CrossEntropyLoss
+def _gpt_config(size: ModelSize, vocab_size: int, window: int, args):
+    """The GPTConfig of `size`; a shape the flags made invalid is a one-line UserError naming them."""
+    from ..core.config import GPTConfig
 
-    n = min(len(val_set), VAL_WINDOWS)
-    idx = np.linspace(0, len(val_set) - 1, n).astype(np.int64)
-    total = 0.0
-    was_training = model.training
-    model.eval()
-    with no_grad():
-        for start in range(0, n, batch_size):
-            inputs, targets = val_set.get_batch(idx[start:start + batch_size])
-            total += float(CrossEntropyLoss()(model(inputs), targets).data) * len(inputs.data)
-    model.train(was_training)
-    return total / n
+    try:
+        return GPTConfig(vocab_size=vocab_size, embed_dim=size.embed_dim, num_layers=size.num_layers,
+                         num_heads=size.num_heads, max_seq_len=window, dropout=size.dropout)
+    except (TypeError, ValueError) as exc:
+        flags = ", ".join(f"{flag} sets {gpt}" for flag, _, gpt in SHAPE_FLAGS
+                          if getattr(args, flag[2:].replace("-", "_")) is not None)
+        raise UserError(f"{str(exc).replace('GPTConfig: ', '')} ({flags or 'the --size settings'})") from None
 
 
-def run(args) -> int:
-    from ..core.checkpoint import load_checkpoint
+def build(args) -> TrainRun:
+    """Check every setting and output path, then make the tokenizer, data and a fresh model and trainer."""
     from ..core.dataloader import TokenWindowDataset
     from ..core.losses import CrossEntropyLoss
     from ..core.optimizers import AdamW
-    from ..core.random import get_rng, manual_seed
+    from ..core.random import manual_seed
     from ..core.schedule import CosineSchedule
-    from ..core.training import NonFiniteLossError, Trainer
+    from ..core.training import Trainer
     from ..core.transformer import GPT
-    from ..report.plots import save_loss_curve
 
     if args.lr is not None and not 0 < args.lr < 1:
         raise UserError(f"--lr must be in (0, 1), got {args.lr}")
-    text = read_text(args.data)
     meta = None
     if args.resume:
         meta = read_checkpoint_header(args.resume)
         if (meta.get("config") or {}).get("kind") != CHECKPOINT_KIND:
             raise UserError(f"'{args.resume}' is not a checkpoint of tinytorch train; cannot resume it")
     size, size_name, kind = _settings(args, meta)
-    out = args.out or args.resume or f"{os.path.splitext(os.path.basename(args.data))[0]}-{size_name}.safetensors"
-    if os.path.isdir(out):
-        raise UserError(f"--out '{out}' is a directory; give a file path such as {os.path.join(out, 'model.safetensors')}")
-
-    tokenizer = tokenizer_of(meta, args.resume) if meta else make_tokenizer(kind, text, size)
-    unknown = unknown_chars(tokenizer, text)
+    _gpt_config(size, 1, size.seq_len, args)  # a bad shape fails now, before the text is tokenized
+    files = TrainFiles.next_to(args.out or args.resume or default_checkpoint(args.data, size_name, kind))
+    check_outputs(files, args.data, args.resume, args.overwrite)
+    text = read_text(args.data)
+    run = TrainRun(args, size, size_name, kind, files, meta)
+    run.tokenizer = tokenizer_of(meta, args.resume) if meta else make_tokenizer(kind, text, size)
+    unknown = unknown_chars(run.tokenizer, text)
     if unknown:
         raise UserError(f"'{args.data}' has {len(unknown)} characters the checkpoint's tokenizer never saw "
                         f"({unknown[:20]!r}); resume with the text it was trained on")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ids = tokenizer.encode(text)
+        ids = run.tokenizer.encode(text)
     train_ids, val_ids, window = split_tokens(ids, size.seq_len)
 
     manual_seed(args.seed)
     if meta:
-        kwargs = model_config_of(meta, args.resume, tokenizer.vocab_size)
+        kwargs = model_config_of(meta, args.resume, run.tokenizer.vocab_size)
         window = min(window, kwargs["max_seq_len"])
-        try:
-            model = GPT(**kwargs)
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"'{args.resume}' describes no buildable model: {exc}") from None
+        run.model = GPT(**kwargs)
     else:
-        model = GPT(tokenizer.vocab_size, size.embed_dim, size.num_layers, size.num_heads, window, dropout=size.dropout)
-    optimizer = AdamW(model.parameters(), lr=size.lr, weight_decay=0.01)
+        run.model = GPT(_gpt_config(size, run.tokenizer.vocab_size, window, args))
+    optimizer = AdamW(run.model.parameters(), lr=size.lr, weight_decay=0.01)
     schedule = CosineSchedule(max_lr=size.lr, min_lr=size.lr / 10, total_steps=size.steps,
                               warmup_steps=min(50, size.steps // 10))
-    trainer = Trainer(model, optimizer, CrossEntropyLoss(), schedule=schedule, grad_clip_norm=1.0)
-    if meta:
-        try:  # the schedule is rebuilt for the new --steps; weights, moments, RNG and counters come back
-            load_checkpoint(args.resume, model, optimizer)
-            trainer.load_state_dict((meta.get("extra") or {}).get("trainer"))
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"'{args.resume}' is incompatible: {exc}") from None
-        if trainer.step >= size.steps:
-            raise UserError(f"'{args.resume}' is already at step {trainer.step}; pass --steps larger than that")
+    run.trainer = Trainer(run.model, optimizer, CrossEntropyLoss(), schedule=schedule, grad_clip_norm=1.0)
+    run.window = window
+    run.train_set = TokenWindowDataset(np.asarray(train_ids), window)
+    run.val_set = TokenWindowDataset(np.asarray(val_ids), window, stride=max(1, window // 2))
+    run.config = {"kind": CHECKPOINT_KIND, "model": run.model.config.to_dict(),
+                  "train": {"size": size.to_dict(), "size_name": size_name, "tokenizer": kind, "seq_len": window,
+                            "data": os.path.basename(args.data), "seed": args.seed}}
+    return run
 
-    train_set = TokenWindowDataset(np.asarray(train_ids), window)
-    val_set = TokenWindowDataset(np.asarray(val_ids), window, stride=max(1, window // 2))
-    eval_every = args.eval_every or max(1, size.steps // 10)
-    config = {"kind": CHECKPOINT_KIND, "model": model.config.to_dict(),
-              "train": {"size": size.to_dict(), "size_name": size_name, "tokenizer": kind, "seq_len": window,
-                        "data": os.path.basename(args.data), "seed": args.seed}}
-    history = trainer.history
-    n_params = sum(p.data.size for p in model.parameters())
-    if meta:
-        print(f"resuming '{args.resume}' at step {trainer.step} of {size.steps}", flush=True)
-    print(f"training a {size_name} GPT ({n_params:,} weights, {size.num_layers} layer(s), embed {size.embed_dim}) on "
-          f"'{args.data}': {len(train_ids):,} train / {len(val_ids):,} validation tokens, {kind} tokenizer "
-          f"({tokenizer.vocab_size} symbols), windows of {window}, ln(V) = {math.log(tokenizer.vocab_size):.3f}",
-          flush=True)
 
-    def checkpoint(val_loss: float | None) -> None:
-        trainer.save_checkpoint(out, config=config, tokenizer=tokenizer, extra={"val_loss": val_loss})
+# ----- resume ------------------------------------------------------------------------------------
+def resume(run: TrainRun) -> None:
+    """Weights, moments, RNG and counters from --resume; the schedule is rebuilt for the new --steps."""
+    from ..core.checkpoint import load_checkpoint
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=size.steps, initial=trainer.step, unit="step", disable=args.no_progress or None,
-               dynamic_ncols=True, mininterval=0.5)
-    rng = get_rng()
-    tokens_per_step = size.batch_size * window
-    start, first_step = time.perf_counter(), trainer.step
-    val_loss = None
+    path = run.args.resume
     try:
-        while trainer.step < size.steps:
-            inputs, targets = train_set.get_batch(rng.integers(0, len(train_set), size.batch_size))
-            loss = trainer.train_step(inputs.data, targets.data)
-            history["train_loss"].append(loss)
-            history["learning_rates"].append(float(optimizer.lr))
-            rate = tokens_per_step * (trainer.step - first_step) / max(time.perf_counter() - start, 1e-9)
-            bar.set_postfix(loss=f"{loss:.3f}", val="-" if val_loss is None else f"{val_loss:.3f}",
-                            tok_s=f"{rate:,.0f}", refresh=False)
-            bar.update(1)
-            if trainer.step % eval_every == 0 or trainer.step == size.steps:
-                val_loss = _val_loss(model, val_set, size.batch_size)
-                history["val_loss"].append(val_loss)
-                history["val_step"].append(trainer.step)
-                checkpoint(val_loss)
+        load_checkpoint(path, run.model, run.trainer.optimizer)
+        run.trainer.load_state_dict((run.meta.get("extra") or {}).get("trainer"))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"'{path}' is incompatible: {exc}") from None
+    if run.trainer.step >= run.size.steps:
+        raise UserError(f"'{path}' is already at step {run.trainer.step}; pass --steps larger than that")
+    print(f"resuming '{path}' at step {run.trainer.step} of {run.size.steps}", flush=True)
+
+
+# ----- loop --------------------------------------------------------------------------------------
+def random_windows(train_set, batch_size: int):
+    """Endless batches of random training windows, drawn from tinytorch's generator at each step."""
+    from ..core.random import get_rng
+
+    rng = get_rng()
+    while True:
+        inputs, targets = train_set.get_batch(rng.integers(0, len(train_set), batch_size))
+        yield inputs.data, targets.data
+
+
+def validation_batches(val_set, batch_size: int) -> list:
+    """Up to VAL_WINDOWS evenly spread validation windows, in batches: the same ones at every evaluation."""
+    n = min(len(val_set), VAL_WINDOWS)
+    idx = np.linspace(0, len(val_set) - 1, n).astype(np.int64)
+    return [tuple(t.data for t in val_set.get_batch(idx[i:i + batch_size])) for i in range(0, n, batch_size)]
+
+
+def callbacks(run: TrainRun, saver) -> list:
+    """Checkpoints (last and best), the loss log, the per-evaluation line and, on a terminal, the bar."""
+    from ..core.callbacks import Checkpoints, EvalLines, LossLog, ProgressBar
+
+    bar = ProgressBar(run.size.steps, disable=run.args.no_progress or not sys.stdout.isatty())
+    lines = EvalLines(run.size.steps, run.size.batch_size * run.window, write=bar.write)
+    log = LossLog(run.files.log, on_error=lambda exc: warn(reason(exc, run.files.log)))
+    return [Checkpoints(saver, run.files.last, run.files.best), log, lines, bar]
+
+
+def loop(run: TrainRun, saver) -> None:
+    """Train to --steps in all, evaluating every --eval-every steps and after the last one."""
+    size, trainer = run.size, run.trainer
+    eval_every = run.args.eval_every or max(1, size.steps // 10)
+    trainer.fit(random_windows(run.train_set, size.batch_size), steps=size.steps - trainer.step,
+                val_loader=validation_batches(run.val_set, size.batch_size), eval_every=eval_every,
+                callbacks=callbacks(run, saver))
+
+
+# ----- report ------------------------------------------------------------------------------------
+def write_plot(run: TrainRun) -> str | None:
+    """The loss curve PNG next to the checkpoint; None (with a warning) when it cannot be written."""
+    from ..report.plots import save_loss_curve
+
+    history = run.trainer.history
+    try:
+        return save_loss_curve(run.files.plot, history["train_loss"], history["val_step"], history["val_loss"],
+                               title=f"tinytorch train: {os.path.basename(run.args.data)} ({run.size_name})")
+    except OSError as exc:
+        warn(reason(exc, run.files.plot))
+        return None
+
+
+def report(run: TrainRun, saver, seconds: float, first_step: int) -> int:
+    """Summary lines; exit 1 when the final checkpoint had to go to a fallback file."""
+    history, trainer = run.trainer.history, run.trainer
+    png = write_plot(run)
+    recent = float(np.mean(history["train_loss"][-20:]))
+    rate = run.size.batch_size * run.window * (trainer.step - first_step) / max(seconds, 1e-9)
+    best = min(zip(history["val_loss"], history["val_step"]))
+    print(f"step {trainer.step}: train loss {recent:.3f} (mean of last 20), validation loss {history['val_loss'][-1]:.3f} "
+          f"(best {best[0]:.3f} at step {best[1]}); {seconds:.1f}s, {rate:,.0f} tokens/s")
+    for what, path in (("checkpoint", run.files.last), ("best checkpoint", run.files.best)):
+        print(f"{what}: {saved_where(saver, path)}")
+    print(f"loss log: {run.files.log}")
+    if png:
+        print(f"loss curve: {png}")
+    return 1 if run.files.last in saver.rescued else 0
+
+
+def saved_where(saver, path: str) -> str:
+    """Where the weights meant for `path` are: the path itself, its fallback file, or nowhere."""
+    where = saver.rescued.get(path, path)
+    return where if where else "not saved (see the message above)"
+
+
+def describe(run: TrainRun) -> str:
+    model, tokenizer = run.model, run.tokenizer
+    n_params = sum(p.data.size for p in model.parameters())
+    return (f"training a {run.size_name} GPT ({n_params:,} weights, {model.num_layers} layer(s), embed "
+            f"{model.embed_dim}) on '{run.args.data}': {len(run.train_set.tokens):,} train / "
+            f"{len(run.val_set.tokens):,} validation tokens, {run.kind} tokenizer ({tokenizer.vocab_size} symbols), "
+            f"windows of {run.window}, ln(V) = {math.log(tokenizer.vocab_size):.3f}")
+
+
+def _memory_hint(run: TrainRun) -> str:
+    s = run.size
+    return (f"out of memory: a batch of --batch-size {s.batch_size} windows of {run.window} tokens does not fit "
+            f"(with --n-embd {s.embed_dim}, --n-layer {s.num_layers}); lower --batch-size")
+
+
+def run(args) -> int:
+    from ..core.training import NonFiniteLossError
+
+    train_run = build(args)
+    if train_run.meta:
+        resume(train_run)
+    print(describe(train_run), flush=True)
+    trainer = train_run.trainer
+    saver = RescuingSaver(lambda path, val_loss: trainer.save_checkpoint(
+        path, config=train_run.config, tokenizer=train_run.tokenizer, extra={"val_loss": val_loss}))
+    start, first_step = time.perf_counter(), trainer.step
+    try:
+        loop(train_run, saver)
     except NonFiniteLossError as exc:
-        bar.close()
-        print(f"tinytorch train: training diverged: {exc}; try a lower --lr", file=sys.stderr, flush=True)
+        warn(f"training diverged: {exc}; try a lower --lr")
+        return 1
+    except MemoryError:
+        warn(_memory_hint(train_run))
         return 1
     except KeyboardInterrupt:
-        bar.close()
-        checkpoint(val_loss)
-        print(f"interrupted at step {trainer.step}; checkpoint saved to {out} (continue with --resume {out})")
+        write_plot(train_run)
+        files = train_run.files
+        print(f"interrupted at step {trainer.step}; checkpoint: {saved_where(saver, files.last)}, "
+              f"loss log {files.log} (continue with: tinytorch train --data {args.data} --resume {files.last}"
+              f" --steps {train_run.size.steps})", flush=True)
         return 130
-    bar.close()
-    seconds = time.perf_counter() - start
-    png = save_loss_curve(f"{os.path.splitext(out)[0]}.loss.png", history["train_loss"], history["val_step"],
-                          history["val_loss"], title=f"tinytorch train: {os.path.basename(args.data)} ({size_name})")
-    recent = float(np.mean(history["train_loss"][-20:]))
-    rate = tokens_per_step * (trainer.step - first_step) / max(seconds, 1e-9)
-    print(f"step {trainer.step}: train loss {recent:.3f} (mean of last 20), validation loss {val_loss:.3f}; "
-          f"{seconds:.1f}s, {rate:,.0f} tokens/s")
-    print(f"checkpoint: {out}")
-    print(f"loss curve: {png}")
-    return 0
+    return report(train_run, saver, time.perf_counter() - start, first_step)

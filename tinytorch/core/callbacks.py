@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 
-__all__ = ["Callback", "EveryStep", "EveryEval", "EarlyStopping", "EvalLines", "ProgressBar", "Checkpoints"]
+__all__ = ["Callback", "EveryStep", "EveryEval", "EarlyStopping", "EvalLines", "ProgressBar", "Checkpoints", "LossLog"]
 
 
 class Callback:
@@ -168,3 +168,46 @@ class Checkpoints(Callback):
             self._save_last(trainer)
 
     on_interrupt = on_fit_end
+
+
+class LossLog(Callback):
+    """The loss history as CSV (step, train_loss, val_loss, lr, time), rewritten atomically at each evaluation.
+
+    One row per optimizer step; val_loss is empty where no evaluation ran; time is the seconds since this
+    `fit` started (empty for the steps of a resumed run's earlier session). A failed write raises, or
+    goes to `on_error(exc)` when given.
+    """
+
+    def __init__(self, path: str, on_error=None):
+        self.path, self.on_error, self.start, self.times = path, on_error, 0.0, {}
+
+    def on_fit_start(self, trainer) -> None:
+        self.start, self.times = time.perf_counter(), {}
+
+    def on_step_end(self, trainer, loss: float) -> None:
+        self.times[trainer.step] = time.perf_counter() - self.start
+
+    def csv_text(self, trainer) -> str:
+        history = trainer.history
+        val = dict(zip(history["val_step"], history["val_loss"]))
+        rows = ["step,train_loss,val_loss,lr,time"]
+        for step, (loss, lr) in enumerate(zip(history["train_loss"], history["learning_rates"]), start=1):
+            seconds = self.times.get(step)
+            rows.append(f"{step},{loss!r},{val[step]!r}," if step in val else f"{step},{loss!r},,")
+            rows[-1] += f"{lr!r},{'' if seconds is None else f'{seconds:.3f}'}"
+        return "\n".join(rows) + "\n"
+
+    def write(self, trainer) -> None:
+        from .fileio import atomic_write
+
+        try:
+            atomic_write(self.path, self.csv_text(trainer))
+        except OSError as exc:  # `on_error(exc)` lets a long run go on when only its log cannot be written
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
+
+    def on_eval(self, trainer, val_loss: float) -> None:
+        self.write(trainer)
+
+    on_fit_end = on_interrupt = write
