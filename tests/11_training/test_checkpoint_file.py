@@ -187,7 +187,30 @@ BAD = {
         b, optimizer=dict(b["optimizer"], hyperparameters=dict(b["optimizer"]["hyperparameters"], lr="fast")))),
         "bad optimizer state"),
     "bad step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, step="six")), "step"),
+    "negative trainer step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, step=-1)), "malformed step -1"),
+    "negative optimizer step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
+        b, optimizer=dict(b["optimizer"], step=-1))), "step must be a non-negative int"),
+    "lr NaN": (lambda src, dst: _hyper(src, dst, lr=float("nan")), "lr must be a finite number"),
+    "lr inf": (lambda src, dst: _hyper(src, dst, lr=float("inf")), "lr must be a finite number"),
+    "lr negative": (lambda src, dst: _hyper(src, dst, lr=-1.0), "lr must be >= 0"),
+    "lr a list": (lambda src, dst: _hyper(src, dst, lr=[0.1]), "lr must be a real number"),
+    "betas a bare number": (lambda src, dst: _hyper(src, dst, betas=0.9), "betas must be a pair"),
+    "three betas": (lambda src, dst: _hyper(src, dst, betas=[0.9, 0.99, 0.5]), "betas must be a pair"),
+    "eps negative": (lambda src, dst: _hyper(src, dst, eps=-1.0), "eps must be > 0"),
+    "moment holds NaN": (lambda src, dst: _rewrite(src, dst, tensors=lambda a: dict(
+        a, **{"optim.exp_avg.0": np.full_like(a["optim.exp_avg.0"], np.nan)})), "holds NaN"),
+    "malformed model_config": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
+        b, model_config={"vocab_size": 5, "embed_dim": 8, "num_layers": 1, "num_heads": 3})), "model_config"),
+    "tokenizer not a dict": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, tokenizer=[1, 2])),
+                             "malformed tokenizer"),
 }
+
+
+def _hyper(src, dst, **changes):
+    """Copy a checkpoint with optimizer hyper-parameters replaced (as a crafted file would)."""
+    def edit(b):
+        return dict(b, optimizer=dict(b["optimizer"], hyperparameters=dict(b["optimizer"]["hyperparameters"], **changes)))
+    _rewrite(src, dst, blob=edit)
 
 _SGD_MODEL = []
 
