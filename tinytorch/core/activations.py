@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import functions as F
 from .layers import Module
-from .validation import as_tensor, check_axis, check_int
+from .validation import as_tensor, check_int
 
 
 class ReLU(Module):
@@ -50,5 +50,4 @@ class Softmax(Module):
         self.dim = check_int(dim, "dim", "Softmax")
 
     def forward(self, x, dim: int | None = None):
-        x = as_tensor(x)
-        return F.softmax(x, check_axis(self.dim if dim is None else dim, x.ndim, "Softmax", "dim"))
+        return F.softmax(as_tensor(x), self.dim if dim is None else dim)

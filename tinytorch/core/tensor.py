@@ -10,7 +10,7 @@ from itertools import count
 
 import numpy as np
 
-from .validation import as_tensor, check_bool
+from .validation import as_tensor, check_axis, check_bool
 
 _creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
@@ -231,6 +231,7 @@ class Tensor:
         return self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0):
+        start_dim = check_axis(start_dim, max(self.ndim, 1), "flatten", "start_dim")
         return self.reshape(self.shape[:start_dim] + (-1,))
 
     def transpose(self, dim0: int = -2, dim1: int = -1):
@@ -242,12 +243,13 @@ class Tensor:
         return F.permute(self, dims)
 
     def unsqueeze(self, dim: int):
-        dim = dim if dim >= 0 else self.ndim + 1 + dim
+        dim = check_axis(dim, self.ndim + 1, "unsqueeze", "dim")
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
+        dim = check_axis(dim, self.ndim, "squeeze", "dim")
         if self.shape[dim] != 1:
             return self
         shape = list(self.shape)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..validation import as_tensor, check_axis
+from ..validation import as_tensor, check_axis, check_float, check_mask
 from . import elementwise as _ew
 from . import matmul as _mm
 from . import nn as _nn
@@ -94,7 +94,9 @@ def gelu(a, approximate: str = "tanh"):
 
 
 def clip(a, min_value=None, max_value=None):
-    return _ew.Clip.apply(a, lo=min_value, hi=max_value)
+    lo = None if min_value is None else check_float(min_value, "min", "clip", finite=False)
+    hi = None if max_value is None else check_float(max_value, "max", "clip", finite=False)
+    return _ew.Clip.apply(a, lo=lo, hi=hi)
 
 
 def cast(a, dtype):
@@ -190,23 +192,22 @@ def extreme_with_indices(a, dim: int, keepdim: bool = False, largest: bool = Tru
 
 # ----- selection -----------------------------------------------------------------------------------
 def where(condition, a, b):
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = check_mask(condition, "where", "condition")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
-    return _sel.Where.apply(as_tensor(a, like), as_tensor(b, like), condition=cond.astype(bool))
+    return _sel.Where.apply(as_tensor(a, like), as_tensor(b, like), condition=cond)
 
 
 def masked_fill(a, mask, value: float):
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
-    return _sel.MaskedFill.apply(a, mask=m.astype(bool), value=value)
+    return _sel.MaskedFill.apply(a, mask=check_mask(mask, "masked_fill"), value=value)
 
 
 # ----- neural-network ops --------------------------------------------------------------------------
 def softmax(a, dim: int = -1):
-    return _nn.Softmax.apply(a, dim=dim)
+    return _nn.Softmax.apply(a, dim=check_axis(dim, a.ndim, "softmax", "dim"))
 
 
 def log_softmax(a, dim: int = -1):
-    return _nn.LogSoftmax.apply(a, dim=dim)
+    return _nn.LogSoftmax.apply(a, dim=check_axis(dim, a.ndim, "log_softmax", "dim"))
 
 
 def layer_norm(x, gamma, beta, eps: float = 1e-5):

@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
-from ..validation import check_bool
+from ..validation import check_axis, check_bool, check_int
 
 #: What `x.max(dim=...)` and `x.min(dim=...)` return, like torch's `torch.return_types.max`.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -31,14 +31,13 @@ def resolve_axis(where: str, axis, keepdims, dim, keepdim) -> tuple:
     return axis, check_bool(keepdims, "keepdim" if keepdim is not None else "keepdims", where)
 
 
-def _normalize_axes(axis, ndim: int) -> tuple:
+def _normalize_axes(axis, ndim: int, where: str) -> tuple:
+    """The reduced axes, sorted and non-negative; a 0-d tensor accepts axis 0 or -1, as in PyTorch."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"reduction: axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % max(ndim, 1) for a in axes))
+    axes = check_axis(axis, max(ndim, 1), where)
+    axes = (axes,) if isinstance(axes, int) else axes
+    return tuple(sorted(axes)) if ndim else ()
 
 
 def _expand(grad: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
@@ -51,7 +50,7 @@ def _expand(grad: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.n
 class Sum(Function):
     def forward(self, a, axis=None, keepdims=False):
         self.shape = a.shape
-        self.axes = _normalize_axes(axis, a.ndim)
+        self.axes = _normalize_axes(axis, a.ndim, "sum")
         self.keepdims = keepdims
         return np.sum(a, axis=self.axes, keepdims=keepdims)
 
@@ -62,7 +61,7 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a, axis=None, keepdims=False):
         self.shape = a.shape
-        self.axes = _normalize_axes(axis, a.ndim)
+        self.axes = _normalize_axes(axis, a.ndim, "mean")
         self.keepdims = keepdims
         self.count = int(np.prod([a.shape[i] for i in self.axes])) if a.ndim else 1
         return np.mean(a, axis=self.axes, keepdims=keepdims)
@@ -76,7 +75,7 @@ class Max(Function):
     """Maximum over axes; ties share the gradient equally (like torch.amax)."""
 
     def forward(self, a, axis=None, keepdims=False):
-        self.axes = _normalize_axes(axis, a.ndim)
+        self.axes = _normalize_axes(axis, a.ndim, "max")
         self.keepdims = keepdims
         out = np.max(a, axis=self.axes, keepdims=True)
         self.a, self.out_kept = a, out
@@ -92,7 +91,8 @@ class Var(Function):
     """Variance with `ddof` (0: population, as LayerNorm uses; 1: unbiased, torch's default)."""
 
     def forward(self, a, axis=None, keepdims=False, ddof=0):
-        self.axes = _normalize_axes(axis, a.ndim)
+        self.axes = _normalize_axes(axis, a.ndim, "var")
+        check_int(ddof, "ddof", "var", minimum=0)
         self.keepdims = keepdims
         count = int(np.prod([a.shape[i] for i in self.axes])) if a.ndim else 1
         if count - ddof <= 0:

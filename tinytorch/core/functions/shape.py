@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..validation import check_axis, check_int
 
 
 class Reshape(Function):
     def forward(self, a, shape=()):
         self.in_shape = a.shape
+        for size in shape:
+            check_int(size, "shape", "reshape", minimum=-1)
         try:
             return a.reshape(shape)
         except ValueError:
@@ -23,8 +26,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, a, dim0=-2, dim1=-1):
-        self.dims = (dim0, dim1)
-        return np.swapaxes(a, dim0, dim1)
+        self.dims = (check_axis(dim0, a.ndim, "transpose", "dim0"), check_axis(dim1, a.ndim, "transpose", "dim1"))
+        return np.swapaxes(a, *self.dims)
 
     def backward(self, grad):
         return np.swapaxes(grad, *self.dims)
@@ -32,7 +35,9 @@ class Transpose(Function):
 
 class Permute(Function):
     def forward(self, a, dims=()):
-        if sorted(d % a.ndim for d in dims) != list(range(a.ndim)):
+        for d in dims:
+            check_int(d, "dims", "permute")
+        if len(dims) != a.ndim or sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
             raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {a.ndim} axes of shape {a.shape}")
         self.dims = dims
         return np.transpose(a, dims)
