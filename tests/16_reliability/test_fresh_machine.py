@@ -58,3 +58,10 @@ def test_the_cli_runs_without_torch():
     done = run_without_torch("import sys\nfrom tinytorch.cli import main\nsys.exit(main(['--version']))")
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith("tinytorch ")
+
+
+def test_doctor_passes_without_torch_and_says_how_to_add_it():
+    done = run_without_torch("import sys\nfrom tinytorch.cli import main\nsys.exit(main(['doctor']))")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "✓ 2. torch (optional): not installed; adds the PyTorch parity tests" in done.stdout
+    assert "pip install torch==2.13.0" in done.stdout

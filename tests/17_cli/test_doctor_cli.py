@@ -113,7 +113,7 @@ def test_vocabulary_mismatch_is_flagged(capsys, checkpoint, tmp_path):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    ([], "nothing to check"),
+    (["--data", "notes.txt"], "--data needs a checkpoint"),
     (["{ckpt}", "--config", "tiny"], "not both"),
     (["missing.safetensors"], "no such checkpoint"),
     (["--config", "tiny", "--data", "missing.txt"], "no such file"),

@@ -1,4 +1,5 @@
-"""`tinytorch doctor`: the test plan's debugging checklist, measured on a checkpoint or a fresh configuration.
+"""`tinytorch doctor`: the test plan's debugging checklist, measured on a checkpoint or a fresh configuration;
+with no arguments, a check of this machine's environment (cli/environment.py).
 
 Each check prints one ✓/✗ line with the value it measured; the exit code is 1 if any check fails.
 """
@@ -20,8 +21,10 @@ BATCH = 8
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("doctor", help="run the debugging checklist on a checkpoint or a configuration",
-                              description="Automated debugging checklist: gradient flow, initial loss, NaN/Inf, "
+    p = subparsers.add_parser("doctor", help="check this machine, or run the debugging checklist on a checkpoint",
+                              description="With no arguments: checks the environment (python, packages, BLAS library, "
+                                          "kernel and threads, a training step). With a checkpoint or --config: the "
+                                          "automated debugging checklist: gradient flow, initial loss, NaN/Inf, "
                                           "tokenization, target shift, learning rate, architecture.")
     p.add_argument("checkpoint", metavar="CKPT", nargs="?", default=None, help="a checkpoint of tinytorch train")
     p.add_argument("--config", choices=tuple(SIZES), default=None, help="check a fresh model of this size instead")
@@ -176,6 +179,19 @@ def _guarded(cl: Checklist, name: str, check, *args):
         return None
 
 
+def run_environment(args) -> int:
+    """`tinytorch doctor` alone: the environment checks; exit 1 if a required piece is missing."""
+    from .environment import check_environment
+
+    if args.data:
+        raise UserError("--data needs a checkpoint (tinytorch doctor CKPT) or --config tiny|small|medium")
+    print("tinytorch doctor: this machine's environment (give a checkpoint or --config for the training checklist)")
+    cl = Checklist()
+    check_environment(cl.add)
+    cl.print()
+    return 1 if cl.failed else 0
+
+
 def run(args) -> int:
     from ..core.losses import CrossEntropyLoss
     from ..core.random import manual_seed
@@ -184,7 +200,7 @@ def run(args) -> int:
     if args.checkpoint is not None and args.config is not None:
         raise UserError("give a checkpoint or --config, not both")
     if args.checkpoint is None and args.config is None:
-        raise UserError("nothing to check: give a checkpoint (tinytorch doctor CKPT) or --config tiny|small|medium")
+        return run_environment(args)
     if args.checkpoint:
         model, tokenizer, meta = load_model(args.checkpoint, check_vocab=False)
         cfg = model.config.to_dict()

@@ -1,0 +1,52 @@
+"""`tinytorch doctor` with no arguments checks the machine; `tinytorch --version` names the version."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+
+import pytest
+
+import tinytorch
+
+from cli_helpers import run_cli, run_subprocess
+
+LINE = re.compile(r"^([✓✗]) (\d\. [^:]+): (.*)$")
+
+
+def _checks(out: str) -> dict:
+    return {m[2]: (m[1] == "✓", m[3]) for m in map(LINE.match, out.splitlines()) if m}
+
+
+def test_doctor_alone_checks_python_packages_blas_threads_and_a_step(capsys):
+    code, out, err = run_cli(capsys, "doctor")
+    checks = _checks(out)
+    assert code == 0, out + err
+    for name in ("1. Python", "2. numpy", "2. safetensors", "2. threadpoolctl", "2. torch (optional)",
+                 "2. transformers (optional)", "3. BLAS", "3. Threads", "4. Training step"):
+        assert name in checks, f"{name} missing from:\n{out}"
+        assert checks[name][0], out
+    import numpy
+    assert checks["2. numpy"][1] == numpy.__version__
+    assert re.search(r"kernel=\S+ threads=\d+", checks["3. BLAS"][1])
+    assert re.search(r"on \d+ BLAS thread\(s\); loss \d", checks["4. Training step"][1])
+    assert f"{len(checks)}/{len(checks)} checks passed" in out
+
+
+def test_doctor_reports_the_threads_it_was_told_to_use(capsys):
+    try:
+        code, out, _ = run_cli(capsys, "doctor", "--threads", "3")
+    finally:
+        tinytorch.set_num_threads(None)  # --threads is for the whole process: hand the choice back
+    assert code == 0, out
+    checks = _checks(out)
+    assert checks["3. Threads"][1].startswith("fixed by you")
+    assert "on 3 BLAS thread(s)" in checks["4. Training step"][1]
+
+
+@pytest.mark.slow
+def test_version_matches_the_package_and_its_metadata():
+    done = run_subprocess("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"tinytorch {tinytorch.__version__} (python ")
+    assert importlib.metadata.version("tinytorch") == tinytorch.__version__
