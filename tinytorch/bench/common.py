@@ -84,26 +84,35 @@ def torch_or_none():
 
 @contextlib.contextmanager
 def thread_limit(threads: int | None):
-    """Pin numpy's BLAS (via threadpoolctl, if installed) and torch to `threads` threads for the block."""
+    """Pin numpy's BLAS (tinytorch.set_num_threads) and torch to `threads` threads for the block, then hand
+    both back; None leaves the choice to tinytorch (and torch) as a user gets it."""
     if threads is None:
         yield
         return
+    from ..core.threads import policy, set_num_threads
+
     torch = torch_or_none()
     previous = torch.get_num_threads() if torch is not None else None
+    requested = policy().requested
+    set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dev dependency
-        limiter = contextlib.nullcontext()
-    else:
-        limiter = threadpool_limits(limits=threads)
-    with limiter:
+        yield
+    finally:
+        set_num_threads(requested)
         if torch is not None:
-            torch.set_num_threads(threads)
-        try:
-            yield
-        finally:
-            if torch is not None:
-                torch.set_num_threads(previous)
+            torch.set_num_threads(previous)
+
+
+def threads_note(training: bool, torch_ran: bool = False) -> str:
+    """The threads a measurement ran on, read from the libraries (never the requested label): numpy's BLAS
+    via threadpoolctl (during tinytorch's last training step if `training`, else now), and torch's."""
+    from ..core.threads import policy, threads_in_use
+
+    blas = threads_in_use() if training else policy().blas.get()
+    torch = torch_or_none() if torch_ran else None
+    return f"BLAS threads in use: {blas}" + (f", torch threads: {torch.get_num_threads()}" if torch else "")
 
 
 def blas_kernel() -> str:
@@ -128,7 +137,8 @@ def machine_notes() -> list[str]:
     import numpy
 
     torch = torch_or_none()
-    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS") if k in os.environ}
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                     "MKL_NUM_THREADS") if k in os.environ}
     return [
         f"date: {time.strftime('%Y-%m-%d %H:%M')}",
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

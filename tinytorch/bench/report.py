@@ -46,8 +46,8 @@ def run_sections(names, torch: bool = True, repeats: int | None = None, out=prin
     torch = torch and torch_or_none() is not None
     for line in machine_notes():
         out(line)
-    out(f"thread settings: numpy BLAS via threadpoolctl and torch.set_num_threads, per figure (see its notes)"
-        f"{'' if torch else '; PyTorch comparison off'}")
+    out(f"threads: pinned per figure with tinytorch.set_num_threads and torch.set_num_threads; each figure's notes "
+        f"give the threads in use, read back from threadpoolctl and torch{'' if torch else '; PyTorch comparison off'}")
     figures = []
     for name in names:
         start = time.perf_counter()

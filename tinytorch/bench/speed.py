@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..generation import generate
-from .common import Figure, interleaved_seconds, median, thread_limit, torch_or_none
+from .common import Figure, interleaved_seconds, median, thread_limit, threads_note, torch_or_none
 from .workloads import GENERATION, GENERATION_NEW_TOKENS, MEDIUM, TINY, Workload, build_model, tinytorch_step, torch_step
 
 
@@ -24,6 +24,14 @@ def training_seconds(work: Workload, threads: int | None, repeats: int, number: 
         return interleaved_seconds(fns, number, repeats)
 
 
+def training_seconds_and_threads(work: Workload, threads: int | None, repeats: int, number: int,
+                                 compare_torch: bool) -> tuple[dict, str]:
+    """`training_seconds`, and the threads the steps ran on as the libraries report them."""
+    with thread_limit(threads):
+        samples = training_seconds(work, threads, repeats, number, compare_torch)
+        return samples, threads_note(True, _want_torch(compare_torch))
+
+
 def _rate_figure(name: str, unit: str, samples: dict, per_step: float, notes: str) -> Figure:
     """ours vs torch (the plan's `Adam(params, lr)`); torch's opt-in fused Adam, if measured, goes in the notes."""
     rates = {k: [per_step / s for s in v] for k, v in samples.items()}
@@ -37,15 +45,15 @@ def _rate_figure(name: str, unit: str, samples: dict, per_step: float, notes: st
 
 def tiny_steps_per_sec(repeats: int = 7, number: int = 100, compare_torch: bool = True, threads: int = 1) -> Figure:
     """Training steps/s of the plan's memorization step (1 layer, 32 dim, batch 1, seq 63; Adam, clip +-1)."""
-    samples = training_seconds(TINY, threads, repeats, number, compare_torch)
-    return _rate_figure("tiny training", "steps/s", samples, 1.0, f"{TINY.describe()}; {threads} thread(s)")
+    samples, used = training_seconds_and_threads(TINY, threads, repeats, number, compare_torch)
+    return _rate_figure("tiny training", "steps/s", samples, 1.0, f"{TINY.describe()}; {used}")
 
 
 def medium_tokens_per_sec(threads: int = 1, repeats: int = 5, number: int = 3, compare_torch: bool = True) -> Figure:
     """Training tokens/s of the medium GPT (4 layers, 128 dim, batch 16 x seq 128) at `threads` threads."""
-    samples = training_seconds(MEDIUM, threads, repeats, number, compare_torch)
-    return _rate_figure(f"medium training, {threads} thread(s)", "tokens/s", samples, MEDIUM.tokens_per_step,
-                        MEDIUM.describe())
+    samples, used = training_seconds_and_threads(MEDIUM, threads, repeats, number, compare_torch)
+    return _rate_figure(f"medium training, {threads} thread(s) asked", "tokens/s", samples, MEDIUM.tokens_per_step,
+                        f"{MEDIUM.describe()}; {used}")
 
 
 def generation_tokens_per_sec(use_cache: bool, repeats: int = 3, new_tokens: int = GENERATION_NEW_TOKENS,
@@ -61,10 +69,11 @@ def generation_tokens_per_sec(use_cache: bool, repeats: int = 3, new_tokens: int
         fns["torch"] = lambda: torch_ref.generate_greedy(torch_model, prompt, new_tokens, use_cache)
     with thread_limit(threads):
         samples = interleaved_seconds(fns, 1, repeats, warmup=1)
+        used = threads_note(False, len(fns) > 1)
     cache = "with KV cache" if use_cache else "without KV cache"
     return _rate_figure(f"generation {cache}", "tokens/s", samples, new_tokens,
                         f"{GENERATION.num_layers} layers, {GENERATION.embed_dim} dim, prompt {GENERATION.seq_len}, "
-                        f"{new_tokens} new tokens, greedy; {threads} thread(s)")
+                        f"{new_tokens} new tokens, greedy; {used}")
 
 
 def step_matmul_shapes(work: Workload) -> list[tuple[tuple, tuple]]:
@@ -112,9 +121,10 @@ def matmul_bound(repeats: int = 7, number: int = 100, threads: int = 1) -> Figur
     """The tiny step's time as a multiple of the time of its matmuls alone (1.0 would be pure BLAS)."""
     with thread_limit(threads):
         mm = matmul_seconds(TINY, repeats, number)
-        step = median(training_seconds(TINY, None, repeats, number, compare_torch=False)["tinytorch"])
+        samples, used = training_seconds_and_threads(TINY, None, repeats, number, compare_torch=False)
+    step = median(samples["tinytorch"])
     count = len(step_matmul_shapes(TINY))
     return Figure("tiny step / its matmuls", "x", step / mm, higher_is_better=False,
                   samples={"step_us": step * 1e6, "matmul_us": mm * 1e6},
-                  notes=f"step {step * 1e6:.0f} us, its {count} matmuls {mm * 1e6:.0f} us; {threads} thread(s)")
+                  notes=f"step {step * 1e6:.0f} us, its {count} matmuls {mm * 1e6:.0f} us; {used}")
 

@@ -24,6 +24,11 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _meets(ok: bool) -> str:
+    """The plan's speed and memory baselines depend on the machine: bench reports them, tests do not assert them."""
+    return "met" if ok else "NOT met on this machine"
+
+
 def _steps_text(steps) -> str:
     return "not reached" if steps is None else str(steps)
 
@@ -37,7 +42,6 @@ def run(args) -> int:
         return 0
     from ..bench.memory import peak_rss_mb
     from ..bench.speed import tiny_steps_per_sec
-    from ..bench.workloads import TINY
     from ..experiments.memorization import run_memorization
     from ..experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE
 
@@ -45,11 +49,11 @@ def run(args) -> int:
     print("tinytorch bench: the test plan's layer-4 figures (tinytorch bench --full: everything, against PyTorch)")
     print(f"BLAS: {blas_kernel()}")
     speed = tiny_steps_per_sec(repeats=5, number=50, compare_torch=False)
-    print(f"training speed: {speed.ours:,.0f} steps/s (median of 5 x 50 steps; {TINY.describe()}, 1 thread; "
-          f"plan baseline ~{PLAN_STEPS_PER_SEC} steps/s)")
+    print(f"training speed: {speed.ours:,.0f} steps/s (median of 5 x 50 steps; {speed.notes}; "
+          f"plan baseline ~{PLAN_STEPS_PER_SEC} steps/s: {_meets(speed.ours >= PLAN_STEPS_PER_SEC)})")
     memory = peak_rss_mb(repeats=1, compare_torch=False)
     print(f"peak memory: {memory.ours:.1f} MiB (a fresh process training {PLAN_RECIPE.steps} steps with the plan's "
-          f"recipe; plan baseline < {PLAN_PEAK_MB} MB)")
+          f"recipe; plan baseline < {PLAN_PEAK_MB} MB: {_meets(memory.ours < PLAN_PEAK_MB)})")
     plan = run_memorization(0, PLAN_RECIPE).steps_to(0.1)
     default = run_memorization(0, DEFAULT_RECIPE).steps_to(0.1)
     print(f"steps to loss 0.1: {_steps_text(plan)} with the plan's recipe (seed 0, of {PLAN_RECIPE.steps}; plan "

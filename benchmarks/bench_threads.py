@@ -1,0 +1,27 @@
+"""tinytorch's own BLAS thread choice against pinned 1 and 2 threads: `tinytorch train` wall time, quiet and
+with one core kept busy. Run from the repository root: python benchmarks/bench_threads.py [--repeats N]"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinytorch.bench.common import machine_notes  # noqa: E402
+from tinytorch.bench.threads import compare  # noqa: E402
+
+# (size, steps, with a busy core): the targets of issue 12 (BENCHMARKS.md, "Threads").
+CASES = [("tiny", 150, True), ("tiny", 150, False), ("medium", 20, False), ("medium", 20, True)]
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs per setting (default 3)")
+    parser.add_argument("--case", choices=("tiny-busy", "tiny", "medium", "medium-busy"), action="append",
+                        help="only these cases (default all)")
+    args = parser.parse_args()
+    for line in machine_notes():
+        print(line)
+    for size, steps, busy in CASES:
+        name = size + ("-busy" if busy else "")
+        if not args.case or name in args.case:
+            compare(size, steps, args.repeats, busy)

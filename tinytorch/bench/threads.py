@@ -1,0 +1,89 @@
+"""Wall time of `tinytorch train` with tinytorch's own thread choice against pinned 1 and 2 threads,
+on a quiet machine and with one core kept busy by another process (benchmarks/bench_threads.py)."""
+
+# Each run is a fresh `tinytorch train` process, as a user starts it: the default run has no thread
+# variable in its environment, the pinned ones add `--threads N`. Settings alternate within every
+# repeat, so a burst of load from elsewhere hits all of them; medians are printed with their ratio.
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
+from ..core.threads import ENV_VARS
+from .common import median
+
+TEXT_BYTES = 150_000
+SETTINGS = {"default": [], "1 thread": ["--threads", "1"], "2 threads": ["--threads", "2"]}
+# The child prints the BLAS threads its last training step ran on, as threadpoolctl read them.
+CHILD = ("import sys\nfrom tinytorch.cli import main\ncode = main(sys.argv[1:])\n"
+         "from tinytorch.core.threads import threads_in_use\nprint('threads in use:', threads_in_use())\n"
+         "sys.exit(code)\n")
+BUSY_LOOP = "while True:\n    pass\n"
+
+
+def write_text(folder: str, size: int = TEXT_BYTES) -> str:
+    """About `size` bytes of Python code (the bundled snippets, repeated) as a training text; returns its path."""
+    from ..data.python_snippets import SNIPPETS
+
+    chunk = "\n\n".join(SNIPPETS) + "\n\n"
+    path = os.path.join(folder, "code.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write((chunk * (size // len(chunk) + 1))[:size])
+    return path
+
+
+@contextmanager
+def busy_core(active: bool):
+    """With `active`, a child process spinning on one core for the duration of the block."""
+    child = subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) if active else None
+    try:
+        yield
+    finally:
+        if child is not None:
+            child.kill()
+            child.wait()
+
+
+def train_once(data: str, folder: str, size: str, steps: int, extra: list) -> tuple[float, str]:
+    """(wall seconds, threads in use) of one `tinytorch train` process."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    out = os.path.join(folder, f"run-{time.monotonic_ns()}.safetensors")
+    cmd = [sys.executable, "-c", CHILD, "train", "--data", data, "--size", size, "--steps", str(steps),
+           "--out", out, "--no-progress", *extra]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"bench threads: {' '.join(cmd[3:])} failed: {done.stderr.strip()[-500:]}")
+    used = [line.split(":", 1)[1].strip() for line in done.stdout.splitlines() if line.startswith("threads in use:")]
+    return seconds, (used[-1] if used else "?")
+
+
+def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
+    """Median wall seconds per setting, and default / best pinned, for one size with or without a busy core."""
+    with tempfile.TemporaryDirectory() as folder, busy_core(busy):
+        data = write_text(folder)
+        samples = {name: [] for name in SETTINGS}
+        used = {}
+        for _ in range(repeats):
+            for name, extra in SETTINGS.items():
+                seconds, used[name] = train_once(data, folder, size, steps, extra)
+                samples[name].append(seconds)
+    medians = {name: median(values) for name, values in samples.items()}
+    best = min(medians["1 thread"], medians["2 threads"])
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    where = "one core kept busy by another process" if busy else "no extra load"
+    out(f"tinytorch train --size {size} --steps {steps} on a {TEXT_BYTES // 1000} KB text, {where} "
+        f"(median of {repeats}; load average after: {load})")
+    for name, seconds in medians.items():
+        runs = ", ".join(f"{s:.1f}" for s in samples[name])
+        out(f"  {name:9s}: {seconds:6.1f} s  (runs {runs}; BLAS threads in use at the last step: {used[name]})")
+    out(f"  default / best pinned: {medians['default'] / best:.2f}")
+    return {"medians": medians, "samples": samples, "ratio": medians["default"] / best}
