@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from tinytorch import GPT, Adam, CharTokenizer, CrossEntropyLoss, Tensor, Trainer, manual_seed  # noqa: E402
+from tinytorch import GPT, Adam, GPTConfig, CharTokenizer, CrossEntropyLoss, Tensor, Trainer, manual_seed  # noqa: E402
 from tinytorch.data.python_snippets import MEMORIZATION_PATTERNS  # noqa: E402
 from tinytorch.experiments.memorization import padded_patterns, run_memorization  # noqa: E402
 from tinytorch.experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE  # noqa: E402
@@ -79,7 +79,7 @@ def attention_map(out_dir: str) -> str:
     tokenizer = CharTokenizer().build_vocab(MEMORIZATION_PATTERNS)
     data = padded_patterns(tokenizer, MEMORIZATION_PATTERNS, recipe.max_seq_len)
     manual_seed(0)
-    model = GPT(tokenizer.vocab_size, recipe.embed_dim, recipe.num_layers, recipe.num_heads, recipe.max_seq_len)
+    model = GPT(GPTConfig.from_settings(recipe, tokenizer.vocab_size))
     snippet = MEMORIZATION_PATTERNS[0]
     ids = np.array(tokenizer.encode(snippet))
     before = head_weights(model, ids)

@@ -126,7 +126,7 @@ def test_checkpoint_of_another_model_shape(tmp_path, sentinel):
                            "trainer": {"step": 0, "epoch": 0, "history": {"train_loss": [], "val_loss": [],
                                                                         "val_step": [], "learning_rates": []}}})
     proc = run_script("--resume", other, "--checkpoint", sentinel, timeout=60)
-    assert_bad_input(proc, r"--resume: .*does not match the model GPT.*has shape")
+    assert_bad_input(proc, r"--resume: .*other_shape.safetensors': the config claims num_layers 2 but the file holds 1")
     assert sentinel.read_bytes() == SENTINEL
 
     plain = tmp_path / "plain.safetensors"  # a tinytorch checkpoint, but not of a copilot

@@ -8,6 +8,7 @@ import time
 
 from ..core.random import manual_seed
 from ..core.tokenization import CharTokenizer
+from ..core.config import GPTConfig
 from ..core.transformer import GPT
 from ..data.python_snippets import MEMORIZATION_PATTERNS
 from ..experiments.memorization import MemorizationResult, padded_patterns, pattern_batches, run_memorization
@@ -27,8 +28,7 @@ def torch_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE) -> Memorizat
     data = padded_patterns(tokenizer, patterns, recipe.max_seq_len)
     inputs, targets = torch_ref.tensor(data[:, :-1]), torch_ref.tensor(data[:, 1:])
     rng = manual_seed(seed)  # the same generator run_memorization draws its weights and batch order from
-    model = torch_ref.TorchGPT(GPT(tokenizer.vocab_size, recipe.embed_dim, recipe.num_layers, recipe.num_heads,
-                                   recipe.max_seq_len))
+    model = torch_ref.TorchGPT(GPT(GPTConfig.from_settings(recipe, tokenizer.vocab_size)))
     step = torch_ref.make_train_step(model, recipe.lr, recipe.clip_value, recipe.clip_norm)
     losses = []
     start = time.perf_counter()

@@ -11,6 +11,7 @@ from ..core.optimizers import Adam
 from ..core.random import manual_seed
 from ..core.tokenization import CharTokenizer
 from ..core.training import Trainer
+from ..core.config import GPTConfig
 from ..core.transformer import GPT
 from ..data.python_snippets import MEMORIZATION_PATTERNS
 from ..experiments.memorization import padded_patterns
@@ -77,7 +78,7 @@ def batch_for(work: Workload) -> tuple[np.ndarray, np.ndarray]:
 
 def build_model(work: Workload, seed: int = 0) -> GPT:
     manual_seed(seed)
-    return GPT(work.vocab_size, work.embed_dim, work.num_layers, work.num_heads, work.max_seq_len)
+    return GPT(GPTConfig.from_settings(work, work.vocab_size))
 
 
 def build_trainer(model: GPT, work: Workload) -> Trainer:

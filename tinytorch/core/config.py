@@ -78,6 +78,15 @@ class GPTConfig:
         return asdict(self)
 
     @classmethod
+    def from_settings(cls, settings, vocab_size: int, **overrides) -> "GPTConfig":
+        """The GPTConfig of a settings object (a CLI size, a recipe) that has some of GPTConfig's field names.
+
+        `vocab_size` comes from the tokenizer; `overrides` replace fields, e.g. max_seq_len=window.
+        """
+        values = {f.name: getattr(settings, f.name) for f in fields(cls) if hasattr(settings, f.name)}
+        return cls(**{**values, "vocab_size": vocab_size, **overrides})
+
+    @classmethod
     def from_dict(cls, d, source: str = "config") -> "GPTConfig":
         """A validated GPTConfig from a dict (e.g. checkpoint metadata); errors name `source` and the field."""
         if not isinstance(d, dict):

@@ -21,6 +21,7 @@ from ..core.random import manual_seed
 from ..core.schedule import CosineSchedule
 from ..core.tokenization import CharTokenizer
 from ..core.training import Trainer
+from ..core.config import GPTConfig
 from ..core.transformer import GPT
 
 PAD = 0
@@ -75,8 +76,7 @@ def dataset_loss(model: GPT, dataset: PaddedSequenceDataset) -> float:
 
 
 def build_model(tokenizer: CharTokenizer, config: CodeModelConfig) -> tuple[GPT, Trainer]:
-    model = GPT(tokenizer.vocab_size, config.embed_dim, config.num_layers, config.num_heads,
-                config.max_seq_len, dropout=config.dropout)
+    model = GPT(GPTConfig.from_settings(config, tokenizer.vocab_size))
     optimizer = AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = CosineSchedule(max_lr=config.lr, min_lr=config.min_lr, total_steps=config.steps,
                               warmup_steps=config.warmup_steps)

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.checkpoint import load_checkpoint
+from ..core.config import GPTConfig
 from ..core.random import get_rng, manual_seed
 from ..core.tokenization import CharTokenizer, Tokenizer
 from ..data.python_snippets import SNIPPETS, train_test_split
 from ..generation import generate
+from ..pretrained import check_config_against_tensors
 from .augment import SnippetSampler
 from .code_model import PAD, CodeModelConfig, build_model, dataset_loss, progress_callbacks, snippet_dataset
 from .generalization import corpus_of
@@ -135,8 +137,10 @@ def read_copilot_checkpoint(path) -> tuple[dict, CodeModelConfig, CharTokenizer]
     try:
         config = CodeModelConfig(**meta["config"])
         tokenizer = Tokenizer.from_dict(meta["tokenizer"])
+        gpt_config = GPTConfig.from_settings(config, tokenizer.vocab_size)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"copilot: '{path}' has a malformed config or tokenizer: {exc}") from None
+    check_config_against_tensors(path, gpt_config, meta["shapes"])  # before anything is built from it
     if not isinstance(tokenizer, CharTokenizer):
         raise ValueError(f"copilot: '{path}' holds a {type(tokenizer).__name__}, not a CharTokenizer")
     return meta, config, tokenizer

@@ -13,6 +13,7 @@ from ..core.optimizers import Adam
 from ..core.random import manual_seed
 from ..core.tokenization import CharTokenizer
 from ..core.training import Trainer
+from ..core.config import GPTConfig
 from ..core.transformer import GPT
 from ..data.python_snippets import MEMORIZATION_PATTERNS
 from .recipes import PLAN_RECIPE, Recipe
@@ -102,7 +103,7 @@ def run_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE, patterns: list
     inputs, targets = data[:, :-1], data[:, 1:]  # (N, T): targets shifted by one
 
     rng = manual_seed(seed)
-    model = GPT(tokenizer.vocab_size, recipe.embed_dim, recipe.num_layers, recipe.num_heads, recipe.max_seq_len)
+    model = GPT(GPTConfig.from_settings(recipe, tokenizer.vocab_size))
     optimizer = Adam(model.parameters(), lr=recipe.lr)
     loss_fn = CrossEntropyLoss()
 
