@@ -6,6 +6,7 @@ Each check prints one ✓/✗ line with the value it measured; the exit code is 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -195,6 +196,7 @@ def run_environment(args) -> int:
 def run(args) -> int:
     from ..core.losses import CrossEntropyLoss
     from ..core.random import manual_seed
+    from ..core.config import GPTConfig
     from ..core.transformer import GPT
 
     if args.checkpoint is not None and args.config is not None:
@@ -221,7 +223,7 @@ def run(args) -> int:
             warnings.simplefilter("ignore")
             _, _, seq_len = split_tokens(tokenizer.encode(text), size.seq_len)
         manual_seed(0)
-        model = GPT(tokenizer.vocab_size, size.embed_dim, size.num_layers, size.num_heads, seq_len, size.dropout)
+        model = GPT(GPTConfig.from_settings(size, tokenizer.vocab_size, max_seq_len=seq_len))
         cfg, lr, clip = model.config.to_dict(), size.lr, 1.0
         title = f"a fresh '{args.config}' model"
     print(f"tinytorch doctor: {title}: vocab {cfg['vocab_size']}, embed {cfg['embed_dim']}, {cfg['num_layers']} "
@@ -234,7 +236,7 @@ def run(args) -> int:
     fresh = model
     if args.checkpoint:  # a fresh model of the same shape, for the initial-loss check
         manual_seed(0)
-        fresh = GPT(**{k: cfg[k] for k in ("vocab_size", "embed_dim", "num_layers", "num_heads", "max_seq_len")})
+        fresh = GPT(dataclasses.replace(model.config, dropout=0.0))  # train mode, but no dropout noise
     model.eval()
     if batch:
         _guarded(cl, "1. Gradient flow", check_gradients, cl, model, batch[0], batch[1], loss_fn)
