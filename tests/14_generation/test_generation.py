@@ -153,16 +153,19 @@ def test_generate_restores_training_mode(use_cache):
 
 
 @pytest.mark.parametrize("kwargs, pattern", [
-    (dict(max_new_tokens=-1), r"max_new_tokens must be >= 0, got -1"),
+    (dict(max_new_tokens=-1), r"max_new_tokens must be a non-negative int, got -1"),
     (dict(top_p=0.0), r"top_p must be in \(0, 1\], got 0.0"),
     (dict(top_p=1.5), r"top_p must be in \(0, 1\], got 1.5"),
     (dict(top_p=-0.1), r"top_p must be in \(0, 1\], got -0.1"),
     (dict(top_p=1.5, temperature=0.0), r"top_p must be in \(0, 1\], got 1.5"),  # greedy still validates
-    (dict(top_k=0), r"top_k must be >= 1, got 0"),
+    (dict(top_k=0), r"top_k must be a positive int, got 0"),
     (dict(temperature=-1.0), r"temperature must be >= 0, got -1.0"),
     (dict(prompt=np.array([1, VOCAB])), r"prompt id 20 is outside the vocabulary \[0, 20\)"),
     (dict(prompt=np.array([-2, 1])), r"prompt id -2 is outside the vocabulary \[0, 20\)"),
-    (dict(prompt=np.array([1.0, 2.5])), r"prompt ids must be whole numbers"),
+    (dict(prompt=np.array([1.0, 2.5])), r"prompt id 2.5 is not a whole number"),
+    (dict(temperature=float("nan")), r"temperature must be a finite number, got nan"),
+    (dict(temperature=float("inf")), r"temperature must be a finite number, got inf"),
+    (dict(prompt=np.array([1e20])), r"prompt id 1e\+20 is outside the vocabulary \[0, 20\)"),
     (dict(prompt=np.zeros(0, dtype=np.int64)), r"expected a non-empty prompt"),
 ])
 def test_bad_generation_input_raises(kwargs, pattern):

@@ -8,23 +8,9 @@ import numpy as np
 
 from ..core.autograd import no_grad
 from ..core.random import get_rng
-from ..core.tensor import Tensor
+from ..core.validation import as_token_ids, check_bool, check_int, check_texts, describe
 from .kv_cache import KVCache, LayerCache
-from .sampling import filter_logits, sample_next
-
-
-def _prompt_array(prompt_ids) -> tuple[np.ndarray, bool]:
-    """(B, T) int64 ids and whether the caller passed a single 1-D sequence."""
-    arr = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
-    if arr.dtype.kind == "f":
-        if np.any(arr != np.floor(arr)):
-            raise ValueError("generate: prompt ids must be whole numbers")
-        arr = arr.astype(np.int64)
-    single = arr.ndim == 1
-    arr = arr[None] if single else arr
-    if arr.ndim != 2 or arr.shape[1] == 0:
-        raise ValueError(f"generate: expected a non-empty prompt of shape (seq_len,) or (batch, seq_len), got {arr.shape}")
-    return arr.astype(np.int64), single
+from .sampling import check_sampling, filter_logits, sample_next
 
 
 def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
@@ -36,21 +22,23 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
     (a collection of ids) ends generation once every row has produced one. With
     `return_logits=True` also returns the (B, new, V) logits each step sampled from.
     """
-    ids, single = _prompt_array(prompt_ids)
-    if max_new_tokens < 0:
-        raise ValueError(f"generate: max_new_tokens must be >= 0, got {max_new_tokens}")
+    if not hasattr(model, "vocab_size") or not hasattr(model, "max_seq_len"):
+        raise TypeError(f"generate: model must be a GPT (with vocab_size and max_seq_len), got {describe(model)}")
+    ids = as_token_ids(prompt_ids, model.vocab_size, "generate", name="prompt id")
+    single = ids.ndim == 1
+    ids = ids[None] if single else ids  # (B, T)
+    if ids.ndim != 2 or ids.shape[1] == 0:
+        raise ValueError(f"generate: expected a non-empty prompt of shape (seq_len,) or (batch, seq_len), got {ids.shape}")
+    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "generate", minimum=0)
     # Checked here, not only when sampling: greedy decoding (temperature 0) never reaches the filters.
-    if temperature < 0:
-        raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"generate: top_k must be >= 1, got {top_k}")
-    if top_p is not None and not 0.0 < top_p <= 1.0:
-        raise ValueError(f"generate: top_p must be in (0, 1], got {top_p}")
-    if ids.max() >= model.vocab_size or ids.min() < 0:
-        raise ValueError(f"generate: prompt id {ids.max() if ids.max() >= model.vocab_size else ids.min()} "
-                         f"is outside the vocabulary [0, {model.vocab_size})")
-    rng = get_rng() if seed is None else np.random.default_rng(seed)
-    stop = set() if stop_ids is None else {int(s) for s in stop_ids}
+    temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
+    use_cache = check_bool(use_cache, "use_cache", "generate")
+    return_logits = check_bool(return_logits, "return_logits", "generate")
+    rng = get_rng() if seed is None else np.random.default_rng(check_int(seed, "seed", "generate", minimum=0))
+    if isinstance(stop_ids, (set, frozenset)):
+        stop_ids = sorted(stop_ids)
+    stop = set() if stop_ids is None else set(
+        as_token_ids(stop_ids, model.vocab_size, "generate", name="stop id").reshape(-1).tolist())
     window = model.max_seq_len
     cache = KVCache.for_model(model, ids.shape[0]) if use_cache else None
     step_logits = []
@@ -87,6 +75,8 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
 
 def generate_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: list[str] | None = None, **options) -> str:
     """Encode `prompt`, generate, and return only the new text, cut before the first stop string."""
+    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "generate_text", minimum=0)
+    stop = None if stop is None else check_texts(stop, "stop", "generate_text")
     prompt_ids = tokenizer.encode(prompt)
     if not prompt_ids:
         raise ValueError("generate_text: the prompt encodes to no tokens")

@@ -5,21 +5,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.functions.nn import softmax_array
+from ..core.validation import check_float, check_int
+
+
+def check_sampling(temperature, top_k, top_p) -> tuple:
+    """The sampling options checked once: temperature >= 0 (0 is greedy), top_k >= 1, top_p in (0, 1]."""
+    temperature = check_float(temperature, "temperature", "generate", minimum=0)
+    top_k = None if top_k is None else check_int(top_k, "top_k", "generate", minimum=1)
+    if top_p is not None and not 0.0 < check_float(top_p, "top_p", "generate") <= 1.0:
+        raise ValueError(f"generate: top_p must be in (0, 1], got {top_p}")
+    return temperature, top_k, None if top_p is None else float(top_p)
 
 
 def filter_logits(logits: np.ndarray, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """Set to -inf every logit outside the top-k and outside the smallest set with probability >= top_p."""
+    _, top_k, top_p = check_sampling(0.0, top_k, top_p)
     logits = np.array(logits, dtype=np.float64)  # (B, V)
     vocab = logits.shape[-1]
     if top_k is not None:
-        if not 1 <= top_k:
-            raise ValueError(f"generate: top_k must be >= 1, got {top_k}")
         if top_k < vocab:
             kth = np.partition(logits, vocab - top_k, axis=-1)[:, vocab - top_k][:, None]  # (B, 1)
             logits[logits < kth] = -np.inf
     if top_p is not None:
-        if not 0.0 < top_p <= 1.0:
-            raise ValueError(f"generate: top_p must be in (0, 1], got {top_p}")
         order = np.argsort(-logits, axis=-1, kind="stable")  # (B, V), most likely first
         sorted_probs = np.take_along_axis(softmax_array(logits, axis=-1), order, axis=-1)
         before = np.cumsum(sorted_probs, axis=-1) - sorted_probs  # mass of the tokens ranked above
@@ -33,8 +40,7 @@ def filter_logits(logits: np.ndarray, top_k: int | None = None, top_p: float | N
 def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
                 top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """Next ids (B,) from logits (B, V). temperature 0 means greedy (argmax)."""
-    if temperature < 0:
-        raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
+    temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
     if temperature == 0:
         return np.argmax(logits, axis=-1)
     filtered = filter_logits(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)
