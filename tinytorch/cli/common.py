@@ -104,10 +104,10 @@ def unknown_chars(tokenizer, text: str) -> str:
 
 
 def _user_error(call, *args, **kwargs):
-    """call(*args) with a bad file's ValueError/TypeError turned into a one-line UserError."""
+    """call(*args) with a bad or unreadable file's error turned into a one-line UserError."""
     try:
         return call(*args, **kwargs)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, OSError) as exc:  # OSError: unreadable (permissions, I/O), missing
         raise UserError(str(exc)) from None
 
 
