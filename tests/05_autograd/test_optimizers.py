@@ -168,8 +168,8 @@ def test_misshaped_state_raises_and_changes_nothing():
 
 
 @pytest.mark.parametrize("corrupt, match", [
-    (lambda s: s.pop("step"), "'step' must be a non-negative int, got None"),
-    (lambda s: s.__setitem__("step", -3), "'step' must be a non-negative int, got -3"),
+    (lambda s: s.pop("step"), r"state must have the keys \['hyperparameters', 'state', 'step'\]"),
+    (lambda s: s.__setitem__("step", -3), "Adam.load_state_dict: step must be a non-negative int, got -3"),
     (lambda s: s["hyperparameters"].__setitem__("momentum", 0.9), r"unknown hyperparameters \['momentum'\]"),
 ], ids=["no_step", "negative_step", "unknown_hyperparameter"])
 def test_malformed_state_raises_before_writing_moments(corrupt, match):
@@ -219,16 +219,14 @@ def test_replaced_data_is_still_updated():
 def test_optimizer_rejects_bad_arguments():
     with pytest.raises(ValueError, match="empty parameter list"):
         SGD([])
-    with pytest.raises(ValueError, match="learning rate must be positive, got -1"):
+    with pytest.raises(ValueError, match=r"Adam: lr must be >= 0.0, got -1.0"):
         Adam(make_params(), lr=-1)
     with pytest.raises(TypeError, match="requires_grad=True"):
         SGD([Tensor(np.ones(2))])
     params = make_params()
-    opt = SGD(params)
-    params[0].grad = np.ones((3, 2))
-    with pytest.raises(ValueError, match=r"parameter 0 has grad of shape \(3, 2\), expected \(2, 3\)"):
-        opt.step()
-    np.testing.assert_array_equal(params[0].data, P0[0])
+    with pytest.raises(ValueError, match=r"Tensor.grad: must have the tensor's shape \(2, 3\), got shape \(3, 2\)"):
+        params[0].grad = np.ones((3, 2))
+    assert params[0].grad is None
 
 
 def test_zero_grad_clears_every_parameter():
@@ -261,7 +259,7 @@ def test_clip_grad_norm_leaves_small_gradients_and_skips_none():
     assert clip_grad_norm(params, max_norm=10.0) == pytest.approx(norm, rel=1e-12)
     np.testing.assert_array_equal(params[0].grad, GRADS[0][0])
     assert params[1].grad is None
-    with pytest.raises(ValueError, match="max_norm must be positive, got 0"):
+    with pytest.raises(ValueError, match=r"clip_grad_norm: max_norm must be > 0.0, got 0.0"):
         clip_grad_norm(params, max_norm=0)
 
 

@@ -16,9 +16,10 @@ from tinytorch.core.bpe import BPETokenizer
 from tinytorch.core.checkpoint import load_checkpoint, save_checkpoint
 from tinytorch.core.dataloader import DataLoader, PaddedSequenceDataset, TensorDataset, TokenWindowDataset
 from tinytorch.core.embeddings import Embedding
+from tinytorch.core.grad_clip import clip_grad_norm
 from tinytorch.core.layers import Dropout, Linear, Module, ModuleList, Parameter
 from tinytorch.core.losses import CrossEntropyLoss, MSELoss
-from tinytorch.core.optimizers import SGD, Adam
+from tinytorch.core.optimizers import SGD, Adam, AdamW
 from tinytorch.core.tokenization import CharTokenizer
 from tinytorch.core.tokenizer_base import Tokenizer
 from tinytorch.core.training import NonFiniteLossError, Trainer
@@ -70,6 +71,27 @@ def sgd_with_bad_grad():
     p = Parameter(np.ones((2, 2)))
     p.grad = np.ones(3)
     SGD([p]).step()
+
+
+def sgd_after_data_reshaped():
+    p = Parameter(np.ones((2, 2)))
+    opt = SGD([p])
+    p.data = np.ones(3)
+    p.grad = np.ones(3)
+    opt.step()
+
+
+def adam_load(corrupt):
+    opt = Adam(linear_params())
+    state = opt.state_dict()
+    corrupt(state)
+    opt.load_state_dict(state)
+
+
+def clip(max_norm):
+    p = Parameter(np.ones(2))
+    p.grad = np.ones(2)
+    clip_grad_norm([p], max_norm)
 
 
 def shifted_loss(out, y):  # (out - y)^2 summed per row: a (N, 1) tensor, not a scalar
@@ -135,10 +157,30 @@ CASES = {
     "mse-shape": lambda tmp: MSELoss()(ones(4, 1), ones(4)),
     # optimizers
     "optim-empty": lambda tmp: SGD([], lr=0.1),
-    "optim-lr": lambda tmp: Adam(linear_params(), lr=0),
+    "optim-lr": lambda tmp: Adam(linear_params(), lr=-1),
+    "optim-lr-nan": lambda tmp: Adam(linear_params(), lr=float("nan")),
+    "optim-lr-inf": lambda tmp: Adam(linear_params(), lr=float("inf")),
+    "optim-lr-str": lambda tmp: SGD(linear_params(), lr="0.1"),
+    "optim-lr-bool": lambda tmp: Adam(linear_params(), lr=True),
     "optim-no-grad-param": lambda tmp: SGD([ones(2)]),
     "adam-betas": lambda tmp: Adam(linear_params(), betas=(1.0, 0.999)),
+    "adam-betas-three": lambda tmp: Adam(linear_params(), betas=(0.9, 0.99, 0.9)),
+    "adam-betas-number": lambda tmp: Adam(linear_params(), betas=0.9),
+    "adam-eps": lambda tmp: Adam(linear_params(), eps=-1e-8),
+    "adamw-weight-decay": lambda tmp: AdamW(linear_params(), weight_decay=float("inf")),
+    "sgd-momentum": lambda tmp: SGD(linear_params(), momentum=-0.5),
+    "sgd-nesterov": lambda tmp: SGD(linear_params(), momentum=0.9, nesterov="yes"),
+    "sgd-nesterov-momentum": lambda tmp: SGD(linear_params(), nesterov=True),
     "optim-grad-shape": lambda tmp: sgd_with_bad_grad(),
+    "optim-grad-type": lambda tmp: setattr(Parameter(np.ones(2)), "grad", "x"),
+    "optim-data-shape": lambda tmp: sgd_after_data_reshaped(),
+    "optim-state-step": lambda tmp: adam_load(lambda s: s.__setitem__("step", -1)),
+    "optim-state-lr": lambda tmp: adam_load(lambda s: s["hyperparameters"].__setitem__("lr", float("nan"))),
+    "optim-state-betas": lambda tmp: adam_load(lambda s: s["hyperparameters"].__setitem__("betas", 0.9)),
+    "optim-state-nan": lambda tmp: adam_load(lambda s: s["state"]["exp_avg"][0].__setitem__(0, np.nan)),
+    "clip-max-norm-nan": lambda tmp: clip(float("nan")),
+    "clip-max-norm-negative": lambda tmp: clip(-1.0),
+    "clip-max-norm-bool": lambda tmp: clip(True),
     # training
     "trainer-accumulation": lambda tmp: Trainer(Linear(3, 1), SGD(linear_params()), MSELoss(), accumulation_steps=0),
     "trainer-fit-both": lambda tmp: trainer().fit([], epochs=1, steps=1),

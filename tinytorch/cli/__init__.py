@@ -1,4 +1,4 @@
-"""The `tinytorch` command: verify, train, generate, export, bench, doctor.
+"""The `tinytorch` command: verify, train, generate, bench, doctor.
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` (which registers the
 subcommand and sets `func` to its runner) and a `run(args) -> int` exit code. The options every
@@ -11,7 +11,9 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ("verify", "train", "generate", "export", "bench", "doctor")
+from ..core.allocator import keep_freed_memory
+
+SUBCOMMANDS = ("verify", "train", "generate", "bench", "doctor")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -65,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_freed_memory()  # the command owns its process: freed arrays are reused, not page-faulted in again
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -83,11 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tinytorch {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader left (`| head -1`): stop quietly, as Unix tools do
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error again at exit's flush
-        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,13 @@
-"""Keep freed memory for reuse (glibc): training frees and re-allocates the same large arrays every step."""
+"""Keep freed memory for reuse (glibc): an explicit, process-wide setting for programs that own their process.
+
+The library never calls this; the `tinytorch` command and the benchmark scripts call it once at start.
+"""
 
 # By default glibc returns freed memory at the top of its heap to the kernel and serves big arrays with
-# fresh mmaps, so every training step page-faults its activations in again (on the medium benchmark model
-# that was about a third of the step's CPU time). The first backward() raises the two thresholds once;
-# set `enabled = False` before it to keep glibc's defaults. A no-op elsewhere.
+# fresh mmaps, so every training step page-faults its activations in again. Raising the two thresholds
+# makes freed arrays available for the next step's allocations. It changes malloc for the whole process
+# (every library in it), which is why only a program's entry point may decide it. Measured gain on the
+# medium training step: see BENCHMARKS.md, "Structure changes (issue 11)". A no-op off glibc.
 
 from __future__ import annotations
 
@@ -15,20 +19,18 @@ _M_MMAP_THRESHOLD = -3
 TRIM_THRESHOLD = 256 << 20  # keep up to 256 MiB of freed memory at the top of the heap
 MMAP_THRESHOLD = 32 << 20  # arrays under 32 MiB come from the heap (glibc's largest allowed value)
 
-enabled = True
-_applied: bool | None = None  # None: not tried yet; then whether glibc accepted the settings
-
 
 def keep_freed_memory() -> bool:
-    """Apply the settings once per process (when `enabled`); True if the C library accepted them."""
-    global _applied
-    if _applied is None and enabled:
-        _applied = False
-        if sys.platform.startswith("linux"):
-            try:
-                mallopt = ctypes.CDLL(None).mallopt  # the process's own C library
-            except (OSError, AttributeError):  # pragma: no cover - a libc without mallopt
-                return False
-            mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-            _applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-    return bool(_applied)
+    """Raise glibc's trim and mmap thresholds for this process; True if the C library accepted both.
+
+    Call it at the start of a program that owns its process (a CLI, a benchmark, a training script).
+    Calling it again is harmless. Returns False off Linux or with a C library without `mallopt`.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own C library
+    except (OSError, AttributeError):  # pragma: no cover - a libc without mallopt
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))

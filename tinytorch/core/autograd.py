@@ -13,8 +13,6 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from . import allocator
-
 
 class _ThreadState(threading.local):
     """Per-thread switches, read on every op: graph recording (on by default) and anomaly checks (off)."""
@@ -57,10 +55,8 @@ def enable_grad():
         _set_grad_enabled(previous)
 
 
-def enable_autograd(quiet: bool = False) -> None:
-    """Kept for TinyTorch scripts: autograd is always on here, so this does nothing (and prints nothing)."""
-    if not isinstance(quiet, (bool, np.bool_)):
-        raise TypeError(f"enable_autograd: quiet must be a bool, got {quiet!r} ({type(quiet).__name__})")
+def enable_autograd() -> None:
+    """Kept for TinyTorch scripts: autograd is always on here, so this does nothing."""
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -116,8 +112,6 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
     tensor only after all of its consumers have added their share of its gradient: one pass, each
     node visited once, no separate topological sort and no recursion.
     """
-    if allocator._applied is None:
-        allocator.keep_freed_memory()
     grads = {root: grad}
     heap = [(-root._seq, id(root), root)]  # id() breaks ties (a deep copy keeps its _seq)
     anomaly = _state.anomaly
@@ -129,12 +123,9 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
             g = grads.pop(node)
             ctx = node._ctx
             if ctx is None:
-                # A leaf: keep our own copy so later in-place edits never alias another tensor;
-                # an optimizer's parameter keeps it in its slot of one flat gradient buffer.
+                # A leaf: keep our own copy, so a later in-place edit (clipping) never aliases another array.
                 if node.grad is None:
-                    home = node._grad_home
-                    stored = None if home is None else home.store(node, g)
-                    node.grad = np.array(g, dtype=node.data.dtype) if stored is None else stored
+                    node.grad = np.array(g, dtype=node.data.dtype)
                 else:
                     node.grad = node.grad + np.asarray(g, dtype=node.data.dtype)
                 continue

@@ -6,20 +6,22 @@ import math
 
 import numpy as np
 
+from .validation import check_float
+
 
 def clip_grad_norm(params, max_norm: float, eps: float = 1e-6) -> float:
-    """Scale every `.grad` by max_norm / total_norm if the global L2 norm exceeds `max_norm`.
+    """Scale every `.grad` in place by max_norm / total_norm if the global L2 norm exceeds `max_norm`.
 
-    Returns the total norm before clipping (useful to log: spikes show instability).
+    Returns the total norm before clipping (useful to log: spikes show instability). As in PyTorch,
+    the arrays are edited in place, so an optimizer's flat gradient buffer sees the clipping too.
     """
+    max_norm = check_float(max_norm, "max_norm", "clip_grad_norm", minimum=0.0, min_inclusive=False)
+    eps = check_float(eps, "eps", "clip_grad_norm", minimum=0.0)
     params = list(params.parameters() if hasattr(params, "parameters") else params)
     grads = [p.grad for p in params if p.grad is not None]
-    if max_norm <= 0:
-        raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm}")
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if total > max_norm:
         scale = max_norm / (total + eps)
-        for p in params:
-            if p.grad is not None:
-                p.grad = p.grad * np.asarray(scale, dtype=p.grad.dtype)
+        for g in grads:
+            g *= np.asarray(scale, dtype=g.dtype)
     return total

@@ -1,7 +1,8 @@
 """Optimizers: SGD (momentum, weight decay), Adam, and AdamW (decoupled weight decay).
 
-For speed the parameters are re-seated as views into one flat buffer, so a step is a handful
-of vectorised numpy calls over all weights at once instead of a Python loop per parameter.
+Each keeps its parameters in one flat layout (`flat_params.py`), so a step is a handful of vectorised
+numpy calls over all weights. Hyper-parameters are checked by one set of rules, for the constructor and
+for `load_state_dict` alike; `check_state_dict` validates a whole state without changing anything.
 """
 
 from __future__ import annotations
@@ -10,154 +11,129 @@ import math
 
 import numpy as np
 
+from .flat_params import FlatParameters
 from .tensor import Tensor
+from .validation import check_bool, check_float, check_int, describe
 
 
-class FlatParameters:
-    """Keeps every parameter's `.data` as a view into one contiguous buffer (same dtype only).
+def _non_negative(value, name: str, where: str) -> float:
+    return check_float(value, name, where, minimum=0.0)
 
-    Gradients get the same layout: backward stores a parameter's first gradient straight into its
-    slot of a flat gradient buffer (`store`), so clipping, finiteness checks and the update each
-    run as one numpy call over all weights, with no gathering. A slot is written once per buffer;
-    the next backward starts a fresh buffer, so a `.grad` array a user kept is never overwritten.
-    """
 
-    def __init__(self, params: list):
-        self.params = params
-        self.sizes = [p.data.size for p in params]
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
-        self.index = {id(p): i for i, p in enumerate(params)}
-        self._bounds = [(int(lo), int(hi)) for lo, hi in zip(self.offsets[:-1], self.offsets[1:])]
-        self.flat = None
-        self.grad = None
-        self._grad_views: list = []
-        if len({p.data.dtype for p in params}) == 1:
-            self._seat()
+def _positive(value, name: str, where: str) -> float:
+    return check_float(value, name, where, minimum=0.0, min_inclusive=False)
 
-    def _seat(self) -> None:
-        self.flat = np.concatenate([p.data.ravel() for p in self.params])
-        self.grad = None
-        for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:]):
-            p.data = self.flat[lo:hi].reshape(p.data.shape)
-            p._grad_home = self
 
-    def ready(self) -> bool:
-        """True when the fast path applies: all views intact (a user may have replaced `.data`)."""
-        if self.flat is None:
-            return False
-        if any(p.data.base is not self.flat for p in self.params):
-            if len({p.data.dtype for p in self.params}) != 1:
-                self.flat = self.grad = None
-                return False
-            self._seat()
-        return True
+def _betas(value, name: str, where: str) -> tuple:
+    """A pair of floats in [0, 1); a list is accepted (that is how JSON stores the pair)."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{where}: {name} must be a pair of floats in [0, 1), got {describe(value)}")
+    if len(value) != 2:
+        raise ValueError(f"{where}: {name} must be a pair of floats in [0, 1), got {len(value)} values")
+    pair = tuple(check_float(b, f"{name}[{i}]", where, minimum=0.0) for i, b in enumerate(value))
+    for i, b in enumerate(pair):
+        if b >= 1.0:
+            raise ValueError(f"{where}: {name}[{i}] must be < 1, got {b}")
+    return pair
 
-    def store(self, param, grad: np.ndarray) -> np.ndarray | None:
-        """Copy a parameter's first gradient of a backward into its slot; None where no slot fits."""
-        i = self.index.get(id(param))
-        data = param.data
-        if i is None or self.flat is None or grad.shape != data.shape or data.dtype != self.flat.dtype:
-            return None
-        views = self._grad_views
-        if self.grad is None or views[i] is not None:  # slot taken: an earlier backward's
-            self.grad = np.empty_like(self.flat)
-            self._grad_views = views = [None] * len(self.params)
-        lo, hi = self._bounds[i]
-        view = views[i] = self.grad[lo:hi].reshape(data.shape)
-        np.copyto(view, grad)
-        return view
 
-    def flat_grad(self) -> np.ndarray | None:
-        """The flat gradient buffer when every parameter's `.grad` is still its slot there, else None."""
-        if self.grad is None:
-            return None
-        for p, view in zip(self.params, self._grad_views):
-            if p.grad is not view or view is None:
-                return None
-        return self.grad
-
-    def gather_grads(self) -> np.ndarray:
-        flat = self.flat_grad()
-        if flat is not None:
-            return flat
-        out = np.empty_like(self.flat)
-        np.concatenate([p.grad.ravel() for p in self.params], out=out)
-        return out
-
-    def slices(self, flat: np.ndarray) -> list:
-        """Per-parameter views of a flat state array."""
-        return [flat[lo:hi].reshape(p.shape) for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:])]
+# One rule per hyper-parameter name. lr may be 0 (as in PyTorch): a schedule can end there.
+_RULES = {"lr": _non_negative, "momentum": _non_negative, "weight_decay": _non_negative, "eps": _positive,
+          "nesterov": check_bool, "betas": _betas}
 
 
 class Optimizer:
-    """Base class: holds the parameters, the step count and per-parameter state arrays."""
+    """Base class: the parameters (in one flat layout), the step count, hyper-parameters and state arrays."""
 
-    state_names: tuple = ()
+    state_names: tuple = ()  # per-parameter state arrays, stored flat like the weights
+    non_negative_state: tuple = ()  # state arrays that can never hold a negative value
+    hyperparameter_names: tuple = ("lr",)
 
-    def __init__(self, params, lr: float):
-        params = list(params.parameters() if hasattr(params, "parameters") else params)
+    def __init__(self, params, **hyperparameters):
+        where = type(self).__name__
+        checked = self._check_hyperparameters(hyperparameters, where)  # before anything changes
+        try:
+            params = list(params.parameters() if hasattr(params, "parameters") else params)
+        except TypeError:
+            raise TypeError(f"{where}: params must be a module or an iterable of Tensors, got {describe(params)}") from None
         unique = list({id(p): p for p in params}.values())
         if not unique:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{where}: got an empty parameter list")
         for p in unique:
             if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: every parameter must be a Tensor with requires_grad=True")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be positive, got {lr}")
+                raise TypeError(f"{where}: every parameter must be a Tensor with requires_grad=True, got {describe(p)}")
         self.params = unique
-        self.lr = float(lr)
+        self._apply_hyperparameters(checked)
         self.step_count = 0
         self._flat = FlatParameters(unique)
-        dtype = unique[0].data.dtype
-        total = int(sum(p.data.size for p in unique))
-        self._state = {name: np.zeros(total, dtype=dtype) for name in self.state_names}
+        if self._flat.flat is not None:  # state arrays in the same flat layout, viewed per parameter
+            self._state = {name: np.zeros(self._flat.size, dtype=self._flat.flat.dtype) for name in self.state_names}
+            views = {name: self._flat.slices(flat) for name, flat in self._state.items()}
+            self._param_state = [{name: views[name][i] for name in self.state_names} for i in range(len(unique))]
+        else:  # mixed dtypes: each parameter's state in its own dtype
+            self._state = None
+            self._param_state = [{name: np.zeros(p.shape, dtype=p.data.dtype) for name in self.state_names}
+                                 for p in unique]
 
+    # ----- hyper-parameters --------------------------------------------------------------------
+    def _check_hyperparameters(self, values: dict, where: str) -> dict:
+        """Every hyper-parameter of this optimizer, checked by its rule; unknown or missing names are errors."""
+        unknown = [k for k in values if k not in self.hyperparameter_names]
+        if unknown:
+            raise ValueError(f"{where}: unknown hyperparameters {describe(unknown)}")
+        missing = [k for k in self.hyperparameter_names if k not in values]
+        if missing:
+            raise ValueError(f"{where}: missing hyperparameters {missing}")
+        checked = {k: _RULES[k](values[k], k, where) for k in self.hyperparameter_names}
+        self._check_combination(checked, where)
+        return checked
+
+    def _check_combination(self, values: dict, where: str) -> None:
+        """Rules between hyper-parameters (none by default)."""
+
+    def _apply_hyperparameters(self, values: dict) -> None:
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def hyperparameters(self) -> dict:
+        """Name -> value, as JSON can store them (a pair as a list)."""
+        values = {k: getattr(self, k) for k in self.hyperparameter_names}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+    # ----- gradients and the step --------------------------------------------------------------
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
 
-    def _check_grads(self) -> list:
-        """Indices of the parameters that have a gradient; a mis-shaped gradient is an error."""
-        present = []
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            if np.shape(p.grad) != p.shape:
-                raise ValueError(f"{type(self).__name__}.step: parameter {i} has grad of shape {np.shape(p.grad)}, expected {p.shape}")
-            present.append(i)
-        return present
+    def grad_buffers(self) -> list:
+        """The arrays that hold every parameter's gradient, to edit in place (scale, clip, check) before `step()`.
+
+        One flat array when the parameters share a dtype: each `p.grad` becomes a view of it (zeros stand
+        for missing gradients), so an edit reaches both. Otherwise the `.grad` arrays themselves.
+        """
+        if self._flat.seated(f"{type(self).__name__}.grad_buffers"):
+            return [self._flat.gather_grads()]
+        return [p.grad for p in self.params if p.grad is not None]
 
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters without one are left alone)."""
-        flat_grad = self._flat.flat_grad()
-        if flat_grad is not None and self._flat.ready():  # every gradient sits in the flat buffer
-            self.step_count += 1
-            self._update(self._flat.flat, flat_grad, self._state)
-            return
-        present = self._check_grads()
+        present = [i for i, p in enumerate(self.params) if p.grad is not None]
         if not present:
             return
+        where = f"{type(self).__name__}.step"
+        fast = len(present) == len(self.params) and self._flat.seated(where)
+        if not fast:
+            self._flat.check_shapes(where)
         self.step_count += 1
-        if len(present) == len(self.params) and self._flat.ready():
+        if fast:  # one update over the flat weights, gradients and state
             self._update(self._flat.flat, self._flat.gather_grads(), self._state)
             return
-        offsets = self._flat.offsets
         for i in present:
             p = self.params[i]
-            lo, hi = offsets[i], offsets[i + 1]
-            state = {k: v[lo:hi].reshape(p.shape) for k, v in self._state.items()}
-            grad = np.asarray(p.grad, dtype=p.data.dtype)
-            self._update(p.data, grad, state)
-
-    def flat_grad(self) -> np.ndarray | None:
-        """All parameters' gradients as one flat array to edit in place (clip, scale), or None.
-
-        Available after a backward that gave every parameter its first gradient, until a `.grad`
-        is replaced; editing it edits every `p.grad` (they are views of it).
-        """
-        return self._flat.flat_grad()
+            self._update(p.data, p.grad, self._param_state[i])
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
+        """Update `data` in place from `grad` and `state` (flat or one parameter's); never edits `grad`."""
         raise NotImplementedError
 
     # ----- state -------------------------------------------------------------------------------
@@ -166,47 +142,76 @@ class Optimizer:
         return {
             "step": self.step_count,
             "hyperparameters": self.hyperparameters(),
-            "state": {k: [a.copy() for a in self._flat.slices(v)] for k, v in self._state.items()},
+            "state": {k: [state[k].copy() for state in self._param_state] for k in self.state_names},
         }
 
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what `state_dict()` returned; shapes are checked before anything changes."""
-        name = type(self).__name__
-        if not isinstance(state.get("step"), (int, np.integer)) or state["step"] < 0:
-            raise ValueError(f"{name}.load_state_dict: 'step' must be a non-negative int, got {state.get('step')!r}")
-        unknown = sorted(set(state.get("hyperparameters", {})) - set(self.hyperparameters()))
-        if unknown:
-            raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {unknown}")
-        arrays = state.get("state", {})
-        if set(arrays) != set(self._state):
-            raise ValueError(f"{name}.load_state_dict: state keys {sorted(arrays)}, expected {sorted(self._state)}")
-        for key, values in arrays.items():
-            if len(values) != len(self.params):
-                raise ValueError(f"{name}.load_state_dict: '{key}' has {len(values)} arrays for {len(self.params)} parameters")
-            for i, (value, p) in enumerate(zip(values, self.params)):
-                if np.shape(value) != p.shape:
-                    raise ValueError(f"{name}.load_state_dict: '{key}' {i} has shape {np.shape(value)}, expected {p.shape}")
-        for key, values in arrays.items():
-            for view, value in zip(self._flat.slices(self._state[key]), values):
-                view[...] = value
-        self.step_count = int(state["step"])
-        for key, value in state.get("hyperparameters", {}).items():
-            setattr(self, key, tuple(value) if isinstance(value, list) else value)
+    def check_state_dict(self, state) -> dict:
+        """Validate a state for `load_state_dict` without changing anything; returns it checked.
 
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr}
+        The step is a non-negative int, the hyper-parameters pass the constructor's rules, and each
+        state name has one finite array per parameter of that parameter's shape.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{where}: state must be a dict, got {describe(state)}")
+        expected = ["hyperparameters", "state", "step"]
+        if sorted(map(str, state)) != expected:
+            raise ValueError(f"{where}: state must have the keys {expected}, got {describe(list(state))}")
+        step = check_int(state["step"], "step", where, minimum=0)
+        hyper = state["hyperparameters"]
+        if not isinstance(hyper, dict):
+            raise TypeError(f"{where}: hyperparameters must be a dict, got {describe(hyper)}")
+        hyper = self._check_hyperparameters(hyper, where)
+        arrays = state["state"]
+        if not isinstance(arrays, dict) or sorted(map(str, arrays)) != sorted(self.state_names):
+            raise ValueError(f"{where}: state keys {describe(list(arrays) if isinstance(arrays, dict) else arrays)}, "
+                             f"expected {sorted(self.state_names)}")
+        checked = {}
+        for key in self.state_names:
+            values = arrays[key]
+            if not isinstance(values, (list, tuple)) or len(values) != len(self.params):
+                raise ValueError(f"{where}: '{key}' must be a list of {len(self.params)} arrays "
+                                 f"(one per parameter), got {describe(values)}")
+            checked[key] = [self._check_state_array(key, i, value, where) for i, value in enumerate(values)]
+        return {"step": step, "hyperparameters": hyper, "state": checked}
+
+    def _check_state_array(self, key: str, i: int, value, where: str) -> np.ndarray:
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # ragged nested lists
+            arr = None
+        if arr is None or arr.dtype.kind not in "fiu":
+            raise TypeError(f"{where}: '{key}' {i} must be an array of numbers, got {describe(value)}")
+        if arr.shape != self._flat.shapes[i]:
+            raise ValueError(f"{where}: '{key}' {i} has shape {arr.shape}, expected {self._flat.shapes[i]}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{where}: '{key}' {i} holds NaN or inf")
+        if key in self.non_negative_state and (arr < 0).any():
+            raise ValueError(f"{where}: '{key}' {i} holds negative values (it is a mean of squares)")
+        return arr
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what `state_dict()` returned: `check_state_dict` first, so a bad state changes nothing."""
+        checked = self.check_state_dict(state)
+        for key, values in checked["state"].items():
+            for state, value in zip(self._param_state, values):
+                state[key][...] = value
+        self.step_count = checked["step"]
+        self._apply_hyperparameters(checked["hyperparameters"])
 
 
 class SGD(Optimizer):
     """p -= lr * v, with v = momentum * v + (g + weight_decay * p) (PyTorch's convention)."""
 
     state_names = ("momentum_buffer",)
+    hyperparameter_names = ("lr", "momentum", "weight_decay", "nesterov")
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
-        super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0")
-        self.momentum, self.weight_decay, self.nesterov = float(momentum), float(weight_decay), bool(nesterov)
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+
+    def _check_combination(self, values: dict, where: str) -> None:
+        if values["nesterov"] and values["momentum"] == 0:
+            raise ValueError(f"{where}: nesterov=True needs a momentum > 0, got momentum={values['momentum']}")
 
     def _update(self, data, grad, state):
         if self.weight_decay:
@@ -218,21 +223,17 @@ class SGD(Optimizer):
             grad = grad + self.momentum * buf if self.nesterov else buf
         data -= self.lr * grad
 
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay, "nesterov": self.nesterov}
-
 
 class Adam(Optimizer):
     """Adam with bias correction; `weight_decay` adds an L2 term to the gradient (as torch.optim.Adam)."""
 
     state_names = ("exp_avg", "exp_avg_sq")
+    non_negative_state = ("exp_avg_sq",)
+    hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
     decoupled = False
 
     def __init__(self, params, lr: float = 0.001, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
-        super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
-        self.betas, self.eps, self.weight_decay = (float(betas[0]), float(betas[1])), float(eps), float(weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _update(self, data, grad, state):
         beta1, beta2 = self.betas
@@ -256,9 +257,6 @@ class Adam(Optimizer):
         update = np.divide(m, denom, out=buf)
         update *= self.lr / (1 - beta1**t)
         data -= update
-
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
 
 
 class AdamW(Adam):
