@@ -1,4 +1,4 @@
-"""The `tinytorch` command: verify, train, generate, bench, doctor.
+"""The `tinytorch` command: verify, train, generate, export, bench, doctor.
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` (which registers the
 subcommand and sets `func` to its runner) and a `run(args) -> int` exit code. The options every
@@ -13,7 +13,7 @@ import sys
 
 from ..core.allocator import keep_freed_memory
 
-SUBCOMMANDS = ("verify", "train", "generate", "bench", "doctor")
+SUBCOMMANDS = ("verify", "train", "generate", "export", "bench", "doctor")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -86,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tinytorch {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`| head -1`): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error again at exit's flush
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,8 +55,10 @@ def enable_grad():
         _set_grad_enabled(previous)
 
 
-def enable_autograd() -> None:
-    """Kept for TinyTorch scripts: autograd is always on here, so this does nothing."""
+def enable_autograd(quiet: bool = False) -> None:
+    """Kept for TinyTorch scripts: autograd is always on here, so this does nothing (and prints nothing)."""
+    if not isinstance(quiet, (bool, np.bool_)):
+        raise TypeError(f"enable_autograd: quiet must be a bool, got {quiet!r} ({type(quiet).__name__})")
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:

@@ -10,6 +10,8 @@ from itertools import count
 
 import numpy as np
 
+from .validation import as_tensor, check_axis, check_bool
+
 _creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
 
@@ -50,10 +52,11 @@ class Tensor:
     _seq = 0  # creation number (set per instance); the backward engine orders nodes by it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
+        check_bool(requires_grad, "requires_grad", "Tensor")
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"Tensor: only floating-point tensors can require gradients, got {self.data.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_bool(requires_grad, "requires_grad", "Tensor")
         self.grad = None
         self._ctx = None
         self._retain_grad = False
@@ -126,6 +129,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._ctx is None
 
+    @property
+    def _grad_fn(self):
+        """TinyTorch's name for the op that made this tensor (None on a leaf); the engine calls it `_ctx`."""
+        return self._ctx
+
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._from_op(self.data, False)
@@ -138,7 +146,7 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
-        self.requires_grad = bool(flag)
+        self.requires_grad = check_bool(flag, "requires_grad", "Tensor.requires_grad_")
         return self
 
     def astype(self, dtype) -> "Tensor":
@@ -169,12 +177,7 @@ class Tensor:
 
     # ----- arithmetic ----------------------------------------------------------------------------
     def _lift(self, other) -> "Tensor":
-        if isinstance(other, Tensor):
-            return other
-        arr = np.asarray(other)
-        if arr.dtype.kind in "fiub" and self.data.dtype.kind == "f":
-            arr = arr.astype(self.data.dtype)
-        return Tensor._from_op(arr, False)
+        return as_tensor(other, like=self)
 
     def __add__(self, other):
         return F.add(self, self._lift(other))
@@ -253,6 +256,7 @@ class Tensor:
         return self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0):
+        start_dim = check_axis(start_dim, max(self.ndim, 1), "flatten", "start_dim")
         return self.reshape(self.shape[:start_dim] + (-1,))
 
     def transpose(self, dim0: int = -2, dim1: int = -1):
@@ -264,12 +268,13 @@ class Tensor:
         return F.permute(self, dims)
 
     def unsqueeze(self, dim: int):
-        dim = dim if dim >= 0 else self.ndim + 1 + dim
+        dim = check_axis(dim, self.ndim + 1, "unsqueeze", "dim")
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
+        dim = check_axis(dim, self.ndim, "squeeze", "dim")
         if self.shape[dim] != 1:
             return self
         shape = list(self.shape)
@@ -279,18 +284,39 @@ class Tensor:
     def __getitem__(self, index):
         return F.getitem(self, index)
 
-    # ----- reductions ----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False):
-        return F.sum(self, axis, keepdims)
+    # ----- reductions (numpy's axis/keepdims, or PyTorch's dim/keepdim) ---------------------------
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        return F.sum(self, *resolve_axis("sum", axis, keepdims, dim, keepdim))
 
-    def mean(self, axis=None, keepdims: bool = False):
-        return F.mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        return F.mean(self, *resolve_axis("mean", axis, keepdims, dim, keepdim))
 
-    def max(self, axis=None, keepdims: bool = False):
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """The maximum over `axis` (a Tensor); with PyTorch's `dim=`, `(values, indices)` as torch returns."""
+        axis, keepdims = resolve_axis("max", axis, keepdims, dim, keepdim)
+        if dim is not None:
+            return F.extreme_with_indices(self, axis, keepdims, largest=True)
         return F.max(self, axis, keepdims)
 
-    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
-        return F.var(self, axis, keepdims, ddof)
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """The minimum over `axis` (a Tensor); with PyTorch's `dim=`, `(values, indices)` as torch returns."""
+        axis, keepdims = resolve_axis("min", axis, keepdims, dim, keepdim)
+        if dim is not None:
+            return F.extreme_with_indices(self, axis, keepdims, largest=False)
+        return -F.max(-self, axis, keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None, correction=None):
+        """Variance; `ddof=0` by default as in numpy (torch's `correction=` sets it)."""
+        if correction is not None:
+            if ddof:
+                raise TypeError(f"var: give ddof= or correction=, not both (got ddof={ddof!r}, "
+                                f"correction={correction!r})")
+            ddof = correction
+        return F.var(self, *resolve_axis("var", axis, keepdims, dim, keepdim), ddof)
+
+    def std(self, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None, correction=None):
+        """Standard deviation: the square root of `var` with the same arguments."""
+        return self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction).sqrt()
 
     # ----- elementwise functions -----------------------------------------------------------------
     def exp(self):
@@ -326,9 +352,33 @@ class Tensor:
     def clip(self, min_value=None, max_value=None):
         return F.clip(self, min_value, max_value)
 
+    # ----- PyTorch spellings of what is above ------------------------------------------------------
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        """torch.clamp: `clip` with PyTorch's argument names; gradient 1 inside [min, max], 0 outside."""
+        return F.clip(self, min, max)
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def t(self) -> "Tensor":
+        """torch's t(): a 2-D tensor transposed; 0-D and 1-D tensors come back unchanged."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                             f"use transpose(dim0, dim1) or permute")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def dim(self) -> int:
+        """torch's dim(): the number of dimensions (`ndim`)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """torch's numel(): the number of elements (what `size` is in TinyTorch)."""
+        return self.data.size
+
     def masked_fill(self, mask, value):
         return F.masked_fill(self, mask, value)
 
 
 from . import autograd  # noqa: E402  (autograd and the ops need Tensor defined first)
 from . import functions as F  # noqa: E402
+from .functions.reduce import resolve_axis  # noqa: E402

@@ -14,6 +14,7 @@ from .autograd import no_grad
 from .checkpoint import load_checkpoint, save_checkpoint
 from .grad_clip import clip_grad_norm
 from .schedule import CosineSchedule
+from .threads import model_threads
 
 __all__ = ["Trainer", "CosineSchedule", "clip_grad_norm", "save_checkpoint", "load_checkpoint", "NonFiniteLossError"]
 
@@ -69,6 +70,8 @@ class Trainer:
         self.last_loss = None  # mean loss of the last optimizer step's window
         self.history = {"train_loss": [], "val_loss": [], "val_step": [], "learning_rates": []}
         self.history["eval_loss"] = self.history["val_loss"]  # TinyTorch's name for the same list
+        self.should_stop = False  # set by a callback to end `fit` after the current step
+        self._callbacks = []
         self._params = list(getattr(optimizer, "params", None) or model.parameters())
         self._forward = model if callable(model) else model.forward
         sched = self.schedule
@@ -108,7 +111,12 @@ class Trainer:
         """Forward, loss and backward on one (micro-)batch; an optimizer step when the window is full.
 
         Returns this batch's loss. A NaN/inf loss raises `NonFiniteLossError` before any update.
+        Runs on the BLAS threads tinytorch chooses for a step of this size (core/threads.py).
         """
+        with model_threads(self.model, inputs):
+            return self._train_step(inputs, targets)
+
+    def _train_step(self, inputs, targets) -> float:
         if self._pending == 0:
             self.optimizer.zero_grad()
         if getattr(self.model, "training", True) is False or not self.training_mode:
@@ -173,7 +181,7 @@ class Trainer:
         was_training = getattr(self.model, "training", True)
         self._set_mode(False)
         try:
-            with no_grad():
+            with no_grad(), model_threads(self.model, inputs, backward=False):
                 loss = self.loss_fn(self._forward(inputs), targets)
         finally:
             self._set_mode(bool(was_training))
@@ -185,14 +193,15 @@ class Trainer:
         (N, C) class scores. Recorded in history["val_loss"] (alias "eval_loss") at the current step."""
         was_training = getattr(self.model, "training", True)
         self._set_mode(False)
-        total, samples, correct, counted = 0.0, 0, 0, 0
+        losses, sizes, correct, counted = [], [], 0, 0
         try:
             with no_grad():
                 for inputs, targets in dataloader:
-                    outputs = self._forward(inputs)
+                    with model_threads(self.model, inputs, backward=False):
+                        outputs = self._forward(inputs)
                     n = _batch_size(inputs)
-                    total += float(self.loss_fn(outputs, targets).data.item()) * n
-                    samples += n
+                    losses.append(float(self.loss_fn(outputs, targets).data.item()))
+                    sizes.append(n)
                     out = outputs.data
                     if out.ndim == 2 and out.shape[1] > 1:
                         t = np.asarray(getattr(targets, "data", targets))
@@ -201,60 +210,87 @@ class Trainer:
                         counted += out.shape[0]
         finally:
             self._set_mode(bool(was_training))
-        if samples == 0:
+        if not sizes:
             raise ValueError("Trainer.evaluate: the data loader yielded no batches")
-        loss = total / samples
+        samples = sum(sizes)  # weights n / samples: a single batch's loss comes back unchanged
+        loss = sum(value * (n / samples) for value, n in zip(losses, sizes))
         if record:
             self.history["val_loss"].append(loss)
             self.history["val_step"].append(self.step)
         return loss, (correct / counted if counted else 0.0)
 
-    def _after_step(self, val_loader, eval_every, callback) -> bool:
-        """Record the step; run evaluation and the callback. True means stop."""
+    def _emit(self, hook: str, *args) -> None:
+        for callback in self._callbacks:
+            getattr(callback, hook)(self, *args)
+
+    def _validate(self, val_loader) -> None:
+        val_loss, _ = self.evaluate(val_loader)
+        self._emit("on_eval", val_loss)
+
+    def _after_step(self, val_loader, eval_every, end_step) -> bool:
+        """Record the step, evaluate when due, run the callbacks. True means stop."""
         self.history["train_loss"].append(self.last_loss)
         self.history["learning_rates"].append(float(self.optimizer.lr))
-        if val_loader is not None and eval_every and self.step % eval_every == 0:
-            self.evaluate(val_loader)
-        return bool(callback is not None and callback(self))
+        self._emit("on_step_end", self.last_loss)
+        if val_loader is not None and eval_every and (self.step % eval_every == 0 or self.step == end_step):
+            self._validate(val_loader)
+        return self.should_stop or self.step == end_step
 
     def fit(self, train_loader, epochs: int | None = None, steps: int | None = None, val_loader=None,
-            eval_every: int | None = None, callback=None) -> dict:
+            eval_every: int | None = None, callbacks=(), callback=None) -> dict:
         """Train for `epochs` passes or `steps` optimizer steps (exactly one of them); returns `history`.
 
+        `train_loader` yields (inputs, targets); for `steps` it may be an endless generator.
         history["train_loss"] gets one entry per optimizer step. With `val_loader`, evaluation runs every
-        `eval_every` steps, or at the end of each epoch (and of training) without it. `callback(trainer)`
-        runs after each step; a truthy return stops training. A partly filled accumulation window at the
-        end of an epoch still makes its step.
+        `eval_every` steps and after the last one, or at the end of each epoch (and of training) without
+        `eval_every`. `callbacks` are `Callback`s (see `tinytorch.core.callbacks`); `callback(trainer)`
+        runs after each step and stops training with a truthy return. A partly filled accumulation window
+        at the end of an epoch still makes its step. On Ctrl-C each callback's `on_interrupt` runs, then
+        KeyboardInterrupt propagates.
         """
+        from .callbacks import EveryStep
+
         if (epochs is None) == (steps is None):
             raise ValueError(f"Trainer.fit: give exactly one of epochs ({epochs}) or steps ({steps})")
         limit = _positive_int(epochs if steps is None else steps, "epochs" if steps is None else "steps")
         if eval_every is not None:
             eval_every = _positive_int(eval_every, "eval_every")
+        self._callbacks = list(callbacks) + ([EveryStep(callback)] if callback is not None else [])
+        self.should_stop = False
         end_step = self.step + limit if steps is not None else None
+        self._emit("on_fit_start")
+        try:
+            self._loop(train_loader, limit, end_step, val_loader, eval_every)
+        except KeyboardInterrupt:
+            self._emit("on_interrupt")
+            raise
+        self._emit("on_fit_end")
+        return self.history
+
+    def _loop(self, train_loader, limit, end_step, val_loader, eval_every) -> None:
+        """Passes over `train_loader` until `end_step` (steps) or `limit` passes (epochs), or a stop."""
         passes, stop = 0, False
-        while not stop and (steps is not None or passes < limit):
+        while not stop and (end_step is not None or passes < limit):
             seen = False
             for inputs, targets in train_loader:
                 seen = True
                 before = self.step
                 self.train_step(inputs, targets)
                 if self.step != before:
-                    stop = self._after_step(val_loader, eval_every, callback) or self.step == end_step
+                    stop = self._after_step(val_loader, eval_every, end_step)
                     if stop:
                         break
             else:  # a full pass: step on any partial window, then count the epoch
                 if not seen:
                     raise ValueError("Trainer.fit: the training data loader yielded no batches")
                 if self.flush():
-                    stop = self._after_step(val_loader, eval_every, callback) or self.step == end_step
+                    stop = self._after_step(val_loader, eval_every, end_step)
                 self.epoch += 1
                 passes += 1
                 if val_loader is not None and eval_every is None:
-                    self.evaluate(val_loader)
-        if val_loader is not None and eval_every is None and steps is not None and self.history["val_step"][-1:] != [self.step]:
-            self.evaluate(val_loader)
-        return self.history
+                    self._validate(val_loader)
+        if val_loader is not None and self.history["val_step"][-1:] != [self.step]:
+            self._validate(val_loader)  # the final model is always evaluated
 
     def train_epoch(self, dataloader, accumulation_steps: int | None = None) -> float:
         """TinyTorch's loop: one pass, returns the sample-weighted mean loss, appended to history["train_loss"]."""
