@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import functions as F
-from .functions.attention import attend, causal_allowed, merge_heads, split_heads
+from .autograd import no_grad
+from .functions.attention import attend, attention_scale, causal_allowed, merge_heads
 from .layers import Linear, Module
 from .tensor import Tensor
 from .validation import as_tensor, check_bool, check_int, check_mask
@@ -48,9 +49,9 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
     if causal:
         tri = causal_allowed(Q.shape[-2], K.shape[-2])
         allowed = tri if allowed is None else allowed & tri
-    out = F.scaled_dot_product_attention_fused(Q, K, V, allowed=allowed)
-    weights = out._ctx.weights if out._ctx is not None else attend(Q.data, K.data, V.data, allowed, 1 / np.sqrt(Q.shape[-1]))[1]
-    return out, Tensor(weights)
+    weights = []
+    out = F.scaled_dot_product_attention_fused(Q, K, V, allowed=allowed, weights_sink=weights)
+    return out, Tensor(weights[0])
 
 
 class MultiHeadAttention(Module):
@@ -69,39 +70,42 @@ class MultiHeadAttention(Module):
         self.v_proj = Linear(embed_dim, embed_dim)
         self.out_proj = Linear(embed_dim, embed_dim)
 
-    def _allowed(self, x_shape: tuple, mask, causal: bool) -> np.ndarray | None:
+    def _allowed(self, x_shape: tuple, mask) -> np.ndarray | None:
+        """The user mask as a bool array broadcasting to (B, H, T, T), or None (causality is the op's job)."""
+        if mask is None:
+            return None
         b, t, _ = x_shape
-        allowed = None
-        if mask is not None:
-            arr = check_mask(mask, "MultiHeadAttention")
-            if arr.ndim == 3:  # (B, T, T): the same mask for every head
-                arr = arr[:, None]
-            allowed = mask_to_allowed(arr, (b, self.num_heads, t, t), "MultiHeadAttention")
-        if causal:
-            tri = causal_allowed(t, t)
-            allowed = tri if allowed is None else allowed & tri
-        return allowed
+        arr = check_mask(mask, "MultiHeadAttention")
+        if arr.ndim == 3:  # (B, T, T): the same mask for every head
+            arr = arr[:, None]
+        return mask_to_allowed(arr, (b, self.num_heads, t, t), "MultiHeadAttention")
 
-    def forward(self, x, mask=None, causal: bool = False, kv_cache=None) -> Tensor:
-        """x (B, T, C) -> (B, T, C). With `kv_cache` (a KVCache layer slot), attends over past keys too."""
+    def forward(self, x, mask=None, causal: bool = False, kv_cache=None, return_attention: bool = False):
+        """x (B, T, C) -> (B, T, C). With `kv_cache` (a KVCache layer slot), attends over past keys too.
+
+        With `return_attention=True`, returns (output, weights): the (B, H, T, T_keys) attention
+        probabilities as an ndarray, for inspection (they carry no gradient).
+        """
         x = as_tensor(x)
         causal = check_bool(causal, "causal", "MultiHeadAttention")
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(f"MultiHeadAttention: expected input (batch, seq_len, {self.embed_dim}), got {x.shape}")
         if kv_cache is not None:
-            return self._forward_cached(x, kv_cache)
-        allowed = self._allowed(x.shape, mask, causal)
-        merged = F.self_attention_heads(
+            out, weights = self._forward_cached(x, kv_cache)
+            return (out, weights) if return_attention else out
+        weights = [] if return_attention else None
+        merged = F.self_attention_heads(  # the op applies `causal` itself (blockwise when there is no mask)
             x, self.q_proj.weight, self.q_proj.bias, self.k_proj.weight, self.k_proj.bias,
-            self.v_proj.weight, self.v_proj.bias, num_heads=self.num_heads, allowed=allowed,
+            self.v_proj.weight, self.v_proj.bias, num_heads=self.num_heads,
+            allowed=self._allowed(x.shape, mask), causal=causal, weights_sink=weights,
         )  # (B, T, C)
-        return self.out_proj(merged)
+        out = self.out_proj(merged)
+        return (out, weights[0]) if return_attention else out
 
-    def _project_heads(self, x: np.ndarray, proj: Linear) -> np.ndarray:
-        return split_heads(x @ proj.weight.data + proj.bias.data, self.num_heads)  # (B, H, T, hd)
+    def _forward_cached(self, x: Tensor, layer_cache) -> tuple[Tensor, np.ndarray]:
+        """Inference step: the new tokens' queries attend to cached keys/values plus their own (causal).
 
-    def _forward_cached(self, x: Tensor, layer_cache) -> Tensor:
-        """Inference step: the new tokens' queries attend to cached keys/values plus their own (causal)."""
+        Returns (output, weights (B, H, T_new, T_cached + T_new))."""
         if layer_cache.qkv_projection is None:  # fused once per cache: the weights stay fixed while it is in use
             projections = (self.q_proj, self.k_proj, self.v_proj)
             layer_cache.qkv_projection = (np.concatenate([p.weight.data for p in projections], axis=1),
@@ -113,9 +117,9 @@ class MultiHeadAttention(Module):
         k_all, v_all = layer_cache.append(k, v)
         # One new token may see every cached key: no mask to build or apply.
         allowed = causal_allowed(q.shape[2], k_all.shape[2]) if q.shape[2] > 1 else None
-        out, _ = attend(q, k_all, v_all, allowed, 1.0 / np.sqrt(self.head_dim))
+        out, weights = attend(q, k_all, v_all, allowed, attention_scale(self.head_dim))
         merged = merge_heads(out)  # (B, T, C)
-        return Tensor._from_op(merged @ self.out_proj.weight.data + self.out_proj.bias.data, False)
+        return Tensor._from_op(merged @ self.out_proj.weight.data + self.out_proj.bias.data, False), weights
 
     def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
         """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""
@@ -123,10 +127,8 @@ class MultiHeadAttention(Module):
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(f"MultiHeadAttention.attention_weights: expected input (batch, seq_len, {self.embed_dim}), "
                              f"got {x.shape}")
-        q = self._project_heads(x.data, self.q_proj)
-        k = self._project_heads(x.data, self.k_proj)
-        v = self._project_heads(x.data, self.v_proj)
-        return attend(q, k, v, self._allowed(x.shape, mask, causal), 1.0 / np.sqrt(self.head_dim))[1]
+        with no_grad():
+            return self.forward(x, mask=mask, causal=causal, return_attention=True)[1]
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"

@@ -84,9 +84,15 @@ class TransformerBlock(Module):
         self.mlp = MLP(embed_dim, int(mlp_ratio * embed_dim))
         self.dropout = Dropout(_dropout_rate(dropout, dropout_prob, "TransformerBlock"))
 
-    def forward(self, x, mask=None, causal: bool = False, kv_cache=None) -> Tensor:
-        x = x + self.dropout(self.attention(self.ln1(x), mask=mask, causal=causal, kv_cache=kv_cache))
-        return x + self.dropout(self.mlp(self.ln2(x)))
+    def forward(self, x, mask=None, causal: bool = False, kv_cache=None, return_attention: bool = False):
+        """x (B, T, C) -> (B, T, C); with `return_attention=True`, (output, (B, H, T, T) attention weights)."""
+        attended = self.attention(self.ln1(x), mask=mask, causal=causal, kv_cache=kv_cache,
+                                  return_attention=return_attention)
+        if return_attention:
+            attended, weights = attended
+        x = x + self.dropout(attended)
+        x = x + self.dropout(self.mlp(self.ln2(x)))
+        return (x, weights) if return_attention else x
 
 
 class GPT(Module):
@@ -135,8 +141,12 @@ class GPT(Module):
                 std = residual_std if name.endswith(("out_proj.weight", "linear2.weight")) else 0.02
                 p.data[...] = rng.normal(0.0, std, p.shape)
 
-    def forward(self, tokens, kv_cache=None) -> Tensor:
-        """tokens (B, T) integer ids -> logits (B, T, vocab_size). With `kv_cache`, tokens continue the cached prefix."""
+    def forward(self, tokens, kv_cache=None, return_attention: bool = False):
+        """tokens (B, T) integer ids -> logits (B, T, vocab_size). With `kv_cache`, tokens continue the cached prefix.
+
+        With `return_attention=True`, returns (logits, weights): one (B, H, T, T_keys) ndarray of
+        attention probabilities per layer, for inspection (they carry no gradient).
+        """
         ids = as_token_ids(tokens, self.vocab_size, "GPT.forward")
         if ids.ndim != 2:
             raise ValueError(f"GPT.forward: expected ids of shape (batch, seq_len), got {ids.shape}; use ids[None] for one sequence")
@@ -148,9 +158,15 @@ class GPT(Module):
             raise ValueError(f"GPT.forward: sequence length {start + seq_len} exceeds max_seq_len {self.max_seq_len}")
         x = F.token_position_embedding(self.token_embedding.weight, self.position_embedding.weight, ids, start)
         x = self.drop(x)  # (B, T, C)
+        maps = []
         for i, block in enumerate(self.blocks):
-            x = block(x, causal=True, kv_cache=None if kv_cache is None else kv_cache.layer(i))
-        return self.lm_head(self.ln_f(x))  # (B, T, V)
+            x = block(x, causal=True, kv_cache=None if kv_cache is None else kv_cache.layer(i),
+                      return_attention=return_attention)
+            if return_attention:
+                x, weights = x
+                maps.append(weights)
+        logits = self.lm_head(self.ln_f(x))  # (B, T, V)
+        return (logits, maps) if return_attention else logits
 
     def generate(self, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None, **options):
         """Sample continuation ids; see `tinytorch.generation.generate` for every option."""

@@ -233,14 +233,18 @@ def dropout(x, p: float, rng: np.random.Generator):
     return _nn.Dropout.apply(x, p=p, rng=rng)
 
 
-def scaled_dot_product_attention_fused(q, k, v, allowed=None):
-    """Fused attention on Tensors; `allowed` is a bool ndarray (True = may attend) or None."""
-    return ScaledDotProductAttention.apply(q, k, v, allowed=allowed)
+def scaled_dot_product_attention_fused(q, k, v, allowed=None, weights_sink=None):
+    """Fused attention on Tensors; `allowed` is a bool ndarray (True = may attend) or None.
+    A list given as `weights_sink` receives a copy of the attention weights."""
+    return ScaledDotProductAttention.apply(q, k, v, allowed=allowed, weights_sink=weights_sink)
 
 
-def self_attention_heads(x, wq, bq, wk, bk, wv, bv, num_heads: int, allowed=None):
-    """Fused multi-head self-attention before the output projection: (B, T, C) -> (B, T, C)."""
-    return SelfAttentionHeads.apply(x, wq, bq, wk, bk, wv, bv, num_heads=num_heads, allowed=allowed)
+def self_attention_heads(x, wq, bq, wk, bk, wv, bv, num_heads: int, allowed=None, causal: bool = False,
+                         weights_sink=None):
+    """Fused multi-head self-attention before the output projection: (B, T, C) -> (B, T, C).
+    A list given as `weights_sink` receives the (B, H, T, T) attention weights."""
+    return SelfAttentionHeads.apply(x, wq, bq, wk, bk, wv, bv, num_heads=num_heads, allowed=allowed, causal=causal,
+                                    weights_sink=weights_sink)
 
 
 __all__ = [

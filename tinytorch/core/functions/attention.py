@@ -10,9 +10,16 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
+from .causal_attention import causal_backward, causal_forward, dense_weights
 from .sums import sum_last, sum_leading
 
 _causal_cache: dict = {}
+
+
+def attention_scale(head_dim: int) -> float:
+    """1 / sqrt(head_dim) as a Python float: multiplying a float32 array by it keeps float32
+    (a numpy float64 scalar such as 1 / np.sqrt(d) would promote). The one place the scale is computed."""
+    return 1.0 / math.sqrt(head_dim)
 
 
 def causal_allowed(t_q: int, t_k: int) -> np.ndarray:
@@ -75,12 +82,17 @@ def scores_grad(grad, weights, v, out, scale: float, allowed=None):
 
 
 class ScaledDotProductAttention(Function):
-    """Q (..., Tq, d), K (..., Tk, d), V (..., Tk, dv) -> (..., Tq, dv); keeps the weights for backward."""
+    """Q (..., Tq, d), K (..., Tk, d), V (..., Tk, dv) -> (..., Tq, dv); keeps the weights for backward.
 
-    def forward(self, q, k, v, allowed=None):
-        self.scale = 1.0 / math.sqrt(q.shape[-1])
+    With `weights_sink` (a list), a copy of the (..., Tq, Tk) weights is appended to it for inspection.
+    """
+
+    def forward(self, q, k, v, allowed=None, weights_sink=None):
+        self.scale = attention_scale(q.shape[-1])
         self.q, self.k, self.v, self.allowed = q, k, v, allowed
         self.out, self.weights = attend(q, k, v, allowed, self.scale)
+        if weights_sink is not None:
+            weights_sink.append(self.weights.copy())
         return self.out
 
     def backward(self, grad):
@@ -108,36 +120,59 @@ class SelfAttentionHeads(Function):
     """Multi-head self-attention before the output projection, fused into one op.
 
     x (B, T, C) is projected to Q, K, V with one (C, 3C) matmul, split into H heads, attended
-    (softmax(Q K^T / sqrt(hd)) V, all heads batched) and merged back to (B, T, C).
+    (softmax(Q K^T / sqrt(hd)) V, all heads batched) and merged back to (B, T, C). `causal=True`
+    without a mask runs the blockwise causal kernel; a mask (`allowed`) takes the dense path.
+    With `weights_sink` (a list), the (B, H, T, T) weights are appended to it for inspection.
     """
 
-    def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None):
+    def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None, causal=False, weights_sink=None):
         b, t, c = x.shape
         h = num_heads
-        self.shape, self.num_heads = (b, t, c), h
-        self.scale = 1.0 / math.sqrt(c // h)
+        self.shape, self.num_heads, self.blockwise = (b, t, c), h, causal and allowed is None
+        self.scale = attention_scale(c // h)
         self.x2d = x.reshape(b * t, c)
         self.w = np.concatenate((wq, wk, wv), axis=1)  # (C, 3C)
         qkv = self.x2d @ self.w  # (B*T, 3C)
         qkv += np.concatenate((bq, bk, bv))
+        if self.blockwise:  # contiguous (3, B, H, T, hd): BLAS runs the small tiles faster
+            qkv = np.ascontiguousarray(qkv.reshape(b, t, 3, h, c // h).transpose(2, 0, 3, 1, 4))
+            qkv[0] *= self.scale
+            self.q, self.k, self.v = qkv[0], qkv[1], qkv[2]  # q is scaled
+            merged = np.empty((b, t, c), dtype=x.dtype)
+            self.out = merged.reshape(b, t, h, c // h).transpose(0, 2, 1, 3)  # (B, H, T, hd) view of merged
+            self.weights_t = causal_forward(self.q, self.k, self.v, self.out)
+            if weights_sink is not None:
+                weights_sink.append(dense_weights(self.weights_t))
+            return merged  # (B, T, C)
         qkv = qkv.reshape(b, t, 3, h, c // h).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd)
         self.q, self.k, self.v = q, k, v = qkv[0], qkv[1], qkv[2]
+        if causal:
+            allowed = causal_allowed(t, t) if allowed is None else allowed & causal_allowed(t, t)
         self.allowed = allowed
         self.out, self.weights = attend(q, k, v, allowed, self.scale)  # (B, H, T, hd)
+        if weights_sink is not None:
+            weights_sink.append(self.weights.copy())
         return merge_heads(self.out)  # (B, T, C)
+
+    def _heads_grad(self, grad):
+        """(3, B, H, T, hd) gradients of q, k, v (before the scale) from the merged output's gradient."""
+        q, k, v = self.q, self.k, self.v
+        g = split_heads(grad, self.num_heads)  # (B, H, T, hd)
+        gqkv = np.empty((3,) + q.shape, dtype=grad.dtype)
+        if self.blockwise:
+            causal_backward(np.ascontiguousarray(g), q, k, v, self.out, self.weights_t, self.scale, *gqkv)
+            return gqkv
+        p = self.weights
+        gqkv[2] = np.swapaxes(p, -1, -2) @ g  # dV
+        gs = scores_grad(g, p, v, self.out, self.scale, self.allowed)  # (B, H, T, T)
+        np.matmul(gs, k, out=gqkv[0])  # dQ
+        np.matmul(np.swapaxes(gs, -1, -2), q, out=gqkv[1])  # dK
+        return gqkv
 
     def backward(self, grad):
         b, t, c = self.shape
-        p, q, k, v = self.weights, self.q, self.k, self.v
-        g = split_heads(grad, self.num_heads)  # (B, H, T, hd)
-        h, hd = self.num_heads, c // self.num_heads
-        # (B, T, 3, H, hd) = (B*T, 3C), the layout of the fused projection's output
-        gqkv = np.empty((b, t, 3, h, hd), dtype=grad.dtype)
-        gqkv[:, :, 2] = (p.transpose(0, 1, 3, 2) @ g).transpose(0, 2, 1, 3)  # dV
-        gs = scores_grad(g, p, v, self.out, self.scale, self.allowed)  # (B, H, T, T)
-        gqkv[:, :, 0] = (gs @ k).transpose(0, 2, 1, 3)  # dQ
-        gqkv[:, :, 1] = (gs.transpose(0, 1, 3, 2) @ q).transpose(0, 2, 1, 3)  # dK
-        gqkv = gqkv.reshape(b * t, 3 * c)
+        # (B*T, 3C): the layout of the fused projection's output, from (3, B, H, T, hd)
+        gqkv = self._heads_grad(grad).transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * c)
         gx = (gqkv @ self.w.T).reshape(b, t, c) if self.needs_input_grad[0] else None
         gw = self.x2d.T @ gqkv  # (C, 3C)
         gb = sum_leading(gqkv)  # (3C,)

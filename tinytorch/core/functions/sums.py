@@ -19,13 +19,14 @@ def _constant(n: int, value: float, dtype: np.dtype) -> np.ndarray:
     return vec
 
 
-def ones(n: int, dtype: np.dtype) -> np.ndarray:
-    return _constant(n, 1.0, dtype)
-
-
 def sum_last(x: np.ndarray) -> np.ndarray:
     """x.sum(axis=-1, keepdims=True) for a float array: (..., n) -> (..., 1)."""
     return (x @ _constant(x.shape[-1], 1.0, x.dtype))[..., None]
+
+
+def sum_columns(x: np.ndarray) -> np.ndarray:
+    """x.sum(axis=-2) for a float array: (..., m, n) -> (..., n), one product with a vector of ones."""
+    return _constant(x.shape[-2], 1.0, x.dtype) @ x
 
 
 def mean_last(x: np.ndarray) -> np.ndarray:
