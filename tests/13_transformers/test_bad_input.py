@@ -101,7 +101,7 @@ def test_embed_dim_not_divisible_by_heads(embed_dim, num_heads):
 def test_zero_heads_is_a_value_error_not_a_division_by_zero():
     with pytest.raises(ValueError, match=r"MultiHeadAttention: num_heads must be a positive int, got 0"):
         MultiHeadAttention(8, 0)
-    with pytest.raises(ValueError, match=r"num_heads must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match=r"GPTConfig: num_heads must be a positive int, got 0"):
         GPT(vocab_size=VOCAB, embed_dim=8, num_layers=1, num_heads=0)
 
 

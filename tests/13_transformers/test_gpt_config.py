@@ -35,18 +35,20 @@ def test_to_dict_from_dict_round_trip_and_numpy_ints():
 
 
 @pytest.mark.parametrize("change, error, fragment", [
-    ({"vocab_size": 0}, ValueError, "vocab_size must be a positive integer, got 0"),
-    ({"num_layers": -1}, ValueError, "num_layers must be a positive integer, got -1"),
-    ({"num_heads": True}, TypeError, "num_heads must be an int, got True"),
-    ({"embed_dim": 8.0}, TypeError, "embed_dim must be an int, got 8.0"),
-    ({"max_seq_len": "16"}, TypeError, "max_seq_len must be an int, got '16'"),
+    ({"vocab_size": 0}, ValueError, "vocab_size must be a positive int, got 0"),
+    ({"num_layers": -1}, ValueError, "num_layers must be a positive int, got -1"),
+    ({"num_heads": True}, TypeError, "num_heads must be a positive int, got True (bool)"),
+    ({"embed_dim": 8.0}, TypeError, "embed_dim must be a positive int, got 8.0 (float)"),
+    ({"max_seq_len": "16"}, TypeError, "max_seq_len must be a positive int, got '16' (str)"),
     ({"num_heads": 3}, ValueError, "embed_dim 8 is not divisible by num_heads 3"),
     ({"dropout": 1.0}, ValueError, "dropout must be in [0, 1), got 1.0"),
     ({"dropout": -0.1}, ValueError, "dropout must be in [0, 1), got -0.1"),
-    ({"dropout": math.nan}, ValueError, "dropout must be finite, got nan"),
-    ({"layer_norm_eps": 0.0}, ValueError, "layer_norm_eps must be positive, got 0.0"),
-    ({"mlp_ratio": 0}, ValueError, "mlp_ratio must be positive"),
-    ({"mlp_ratio": [4]}, TypeError, "mlp_ratio must be a number, got [4]"),
+    ({"dropout": math.nan}, ValueError, "dropout must be a finite number, got nan"),
+    ({"layer_norm_eps": 0.0}, ValueError, "layer_norm_eps must be > 0.0, got 0.0"),
+    ({"mlp_ratio": 0}, ValueError, "mlp_ratio must be > 0.0, got 0.0"),
+    ({"mlp_ratio": 1e308}, ValueError, "gives an MLP of width"),
+    ({"mlp_ratio": 0.01}, ValueError, "mlp_ratio 0.01 gives an MLP of width 0"),
+    ({"mlp_ratio": [4]}, TypeError, "mlp_ratio must be a real number, got [4] (list)"),
 ])
 def test_every_bad_field_is_named_with_its_value(change, error, fragment):
     with pytest.raises(error) as info:

@@ -8,26 +8,11 @@ range and names the file and the field in its errors.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import asdict, dataclass, fields
 
+from .validation import check_float, check_int
+
 _REQUIRED = ("vocab_size", "embed_dim", "num_layers", "num_heads")
-
-
-def _positive_int(value, name: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}: {name} must be an int, got {value!r:.80} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{where}: {name} must be a positive integer, got {value}")
-    return int(value)
-
-
-def _real(value, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a number, got {value!r:.80} ({type(value).__name__})")
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: {name} must be finite, got {value}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -50,19 +35,20 @@ class GPTConfig:
         """Check every field (TypeError/ValueError naming the field and the value); store plain int/float."""
         where = "GPTConfig"
         for name in ("vocab_size", "embed_dim", "num_layers", "num_heads", "max_seq_len"):
-            object.__setattr__(self, name, _positive_int(getattr(self, name), name, where))
-        for name in ("dropout", "layer_norm_eps"):
-            object.__setattr__(self, name, _real(getattr(self, name), name, where))
-        mlp_ratio = _real(self.mlp_ratio, "mlp_ratio", where)
+            object.__setattr__(self, name, check_int(getattr(self, name), name, where, minimum=1))
+        dropout = check_float(self.dropout, "dropout", where)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"{where}: dropout must be in [0, 1), got {dropout}")
+        mlp_ratio = check_float(self.mlp_ratio, "mlp_ratio", where, minimum=0.0, min_inclusive=False)
+        object.__setattr__(self, "dropout", dropout)
         object.__setattr__(self, "mlp_ratio", int(mlp_ratio) if mlp_ratio.is_integer() else mlp_ratio)
+        object.__setattr__(self, "layer_norm_eps",
+                           check_float(self.layer_norm_eps, "layer_norm_eps", where, minimum=0.0, min_inclusive=False))
         if self.embed_dim % self.num_heads != 0:
             raise ValueError(f"{where}: embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"{where}: dropout must be in [0, 1), got {self.dropout}")
-        if self.mlp_ratio <= 0 or self.hidden_dim < 1:
-            raise ValueError(f"{where}: mlp_ratio must be positive (hidden width >= 1), got {self.mlp_ratio}")
-        if self.layer_norm_eps <= 0:
-            raise ValueError(f"{where}: layer_norm_eps must be positive, got {self.layer_norm_eps}")
+        hidden = mlp_ratio * self.embed_dim  # a float: huge ratios overflow to inf, not to a huge int
+        if not math.isfinite(hidden) or int(hidden) < 1:
+            raise ValueError(f"{where}: mlp_ratio {mlp_ratio} gives an MLP of width {hidden}; it needs a finite width >= 1")
 
     @property
     def hidden_dim(self) -> int:
