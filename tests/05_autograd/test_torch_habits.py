@@ -90,6 +90,28 @@ def test_max_with_a_bad_dim_names_it(dim, error):
         Tensor(X).max(dim=dim)
 
 
+@pytest.mark.parametrize("name, numpy_fn", [("argmax", np.argmax), ("argmin", np.argmin)])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_argmax_argmin_equal_numpy_in_both_spellings(name, numpy_fn, dim, keepdim):
+    ties = np.array([[3.0, 1.0, 3.0], [0.0, 2.0, 2.0]], dtype=np.float32)
+    for values in (X, ties):
+        expected = numpy_fn(values, axis=dim, keepdims=keepdim)
+        by_dim = getattr(Tensor(values), name)(dim=dim, keepdim=keepdim)
+        by_axis = getattr(Tensor(values), name)(dim, keepdim)
+        np.testing.assert_array_equal(by_dim.data, expected)
+        np.testing.assert_array_equal(by_axis.data, expected)
+        assert by_dim.dtype == np.int64 and not by_dim.requires_grad
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda: Tensor(X).argmax(dim=2), IndexError), (lambda: Tensor(X).argmin(dim=(0, 1)), TypeError),
+    (lambda: Tensor(np.zeros((0, 3))).argmax(), ValueError),
+])
+def test_argmax_argmin_bad_arguments(call, error):
+    with pytest.raises(error, match="arg"):
+        call()
+
+
 # ----- cat and stack -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_cat_and_stack_with_dim_equal_numpy(dim):

@@ -49,6 +49,15 @@ def test_max_min_with_dim_match_torch_values_indices_and_gradients(name, dim, ke
     assert_same(ours.values, theirs.values, a, b)
 
 
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, True), (1, False)])
+def test_argmax_argmin_match_torch(name, dim, keepdim):
+    values = np.array([[3.0, 1.0, 3.0, 0.0], [0.0, 2.0, 2.0, -1.0], [5.0, 5.0, 5.0, 5.0]])  # ties: torch picks the first
+    ours = getattr(Tensor(values), name)(dim=dim, keepdim=keepdim)
+    theirs = getattr(torch.tensor(values), name)(dim=dim, keepdim=keepdim)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
 def test_max_and_min_without_dim_match_torch_amax_amin():
     (a, b) = both(X)
     assert_same(a.max(), torch.amax(b), a, b)

@@ -318,6 +318,14 @@ class Tensor:
         """Standard deviation: the square root of `var` with the same arguments."""
         return self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction).sqrt()
 
+    def argmax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """int64 indices of the largest entries (first on ties), into the flattened tensor when no axis is given."""
+        return F.arg_extreme(self, *resolve_axis("argmax", axis, keepdims, dim, keepdim), largest=True)
+
+    def argmin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """int64 indices of the smallest entries (first on ties), into the flattened tensor when no axis is given."""
+        return F.arg_extreme(self, *resolve_axis("argmin", axis, keepdims, dim, keepdim), largest=False)
+
     # ----- elementwise functions -----------------------------------------------------------------
     def exp(self):
         return F.exp(self)

@@ -173,17 +173,30 @@ def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
     return _red.Var.apply(a, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
+def _extreme_indices(a, axis, keepdims: bool, largest: bool, where: str, name: str) -> np.ndarray:
+    """int64 positions of the largest (or smallest) entries along one axis, the first on ties; flat when axis is None."""
+    if axis is not None:
+        if isinstance(axis, (tuple, list)) or a.ndim == 0:
+            raise TypeError(f"{where}: {name} must be one int and the tensor at least 1-d, "
+                            f"got {name}={axis!r} for shape {a.shape}")
+        axis = check_axis(axis, a.ndim, where, name)
+    if a.data.size == 0 or (axis is not None and a.shape[axis] == 0):
+        raise ValueError(f"{where}: cannot reduce over an empty axis (shape {a.shape}, {name}={axis!r})")
+    pick = np.argmax if largest else np.argmin
+    return np.asarray(pick(a.data, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+def arg_extreme(a, axis=None, keepdims: bool = False, largest: bool = True):
+    """argmax/argmin: int64 indices (no gradient) along `axis`, or into the flattened tensor when axis is None."""
+    where = "argmax" if largest else "argmin"
+    return Tensor._from_op(_extreme_indices(a, axis, keepdims, largest, where, "axis"), False)
+
+
 def extreme_with_indices(a, dim: int, keepdim: bool = False, largest: bool = True):
     """torch.max/min(a, dim): values and int64 indices along `dim` (first on ties); gradient to those entries."""
-    pick = np.argmax if largest else np.argmin
     where = "max" if largest else "min"
-    if isinstance(dim, (tuple, list)) or a.ndim == 0:
-        raise TypeError(f"{where}: dim must be one int and the tensor at least 1-d when indices are returned, "
-                        f"got dim={dim!r} for shape {a.shape}")
+    index = _extreme_indices(a, dim, True, largest, where, "dim")  # (..., 1, ...)
     axis = check_axis(dim, a.ndim, where, "dim")
-    if a.shape[axis] == 0:
-        raise ValueError(f"{where}: cannot reduce over dim {dim} of size 0 (shape {a.shape})")
-    index = np.expand_dims(pick(a.data, axis=axis), axis).astype(np.int64)  # (..., 1, ...)
     values = _sel.TakeAlong.apply(a, indices=index, axis=axis)
     if not keepdim:
         values, index = reshape(values, np.squeeze(index, axis).shape), np.squeeze(index, axis)
@@ -251,7 +264,7 @@ __all__ = [
     "as_tensor", "add", "sub", "mul", "div", "neg", "power", "pow_tensor", "matmul", "linear",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "gelu", "clip", "cast",
     "reshape", "transpose", "permute", "getitem", "concatenate", "cat", "stack",
-    "sum", "mean", "max", "var", "extreme_with_indices", "where", "masked_fill",
+    "sum", "mean", "max", "var", "extreme_with_indices", "arg_extreme", "where", "masked_fill",
     "softmax", "log_softmax", "layer_norm", "cross_entropy", "embedding", "token_position_embedding", "dropout",
     "scaled_dot_product_attention_fused", "self_attention_heads", "causal_allowed", "softmax_array", "log_softmax_array",
 ]
