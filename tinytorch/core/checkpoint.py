@@ -194,25 +194,10 @@ def _optimizer_state(path: str, blob: dict, arrays: dict, optimizer) -> dict:
              "state": {key: [found[f"optim.{key}.{i}"] for i in range(len(arrs))]
                        for key, arrs in current["state"].items()}}
     try:
-        if hasattr(optimizer, "check_state_dict"):  # TODO(H2): drop this guard once H1's check_state_dict lands
-            optimizer.check_state_dict(state)
-        else:
-            _interim_optimizer_check(state, current)
+        optimizer.check_state_dict(state)
     except (TypeError, ValueError) as exc:
         raise _bad(path, f"has a bad optimizer state: {str(exc):.300}") from None
     return state
-
-
-def _interim_optimizer_check(state: dict, current: dict) -> None:
-    """Step and hyper-parameter types, until every optimizer has check_state_dict (to be removed)."""
-    step, hyper = state["step"], state["hyperparameters"]
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"'step' must be a non-negative int, got {step!r:.80}")
-    numbers = (int, float, list)
-    if (not isinstance(hyper, dict) or set(hyper) != set(current["hyperparameters"])
-            or not all(isinstance(v, numbers) and all(isinstance(x, (int, float)) for x in np.ravel(v))
-                       for v in hyper.values())):
-        raise ValueError(f"hyperparameters {hyper!r:.200} do not match {sorted(current['hyperparameters'])}")
 
 
 def _check_rng_state(path: str, rng_state) -> None:
