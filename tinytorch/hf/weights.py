@@ -86,7 +86,7 @@ def check_gpt2_tensors(shapes: dict, config, tied: bool, source: str) -> None:
     """
     have = {name.removeprefix("transformer."): tuple(shape) for name, shape in shapes.items()}
     blocks = sorted({int(m.group(1)) for name in have if (m := _BLOCK_INDEX.match(name))})
-    if blocks != list(range(config.num_layers)):  # before building anything of the claimed size
+    if len(blocks) != config.num_layers or blocks != list(range(len(blocks))):  # never range(claimed count)
         raise ValueError(f"{source}: the config claims n_layer {config.num_layers} but the file holds "
                          f"{len(blocks)} block(s), numbered {short_list(blocks)}")
     want = expected_shapes(config)
