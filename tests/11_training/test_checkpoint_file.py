@@ -201,6 +201,10 @@ BAD = {
         a, **{"optim.exp_avg.0": np.full_like(a["optim.exp_avg.0"], np.nan)})), "holds NaN"),
     "malformed model_config": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
         b, model_config={"vocab_size": 5, "embed_dim": 8, "num_layers": 1, "num_heads": 3})), "model_config"),
+    "schedule max_lr NaN": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
+        b, schedule=dict(b["schedule"], max_lr=float("nan")))), "max_lr must be a finite number"),
+    "schedule total_steps a string": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
+        b, schedule=dict(b["schedule"], total_steps="20"))), "total_steps must be a positive int"),
     "tokenizer not a dict": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, tokenizer=[1, 2])),
                              "malformed tokenizer"),
 }

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import math
 
+from .fileio import short_list
+from .validation import check_float, check_int
+
 _TINYTORCH_MIN_LR = 0.01  # TinyTorch's defaults, used when no step count is given
 _TINYTORCH_TOTAL_EPOCHS = 100
 
@@ -46,22 +49,18 @@ class CosineSchedule:
             raise TypeError(f"CosineSchedule: state must be a dict, got {type(state).__name__}")
         expected = {"max_lr", "min_lr", "total_steps", "warmup_steps", "unit"}
         if set(state) != expected:
-            raise ValueError(f"CosineSchedule: state keys {sorted(state)}, expected {sorted(expected)}")
-        for key in ("max_lr", "min_lr"):
-            if isinstance(state[key], bool) or not isinstance(state[key], (int, float)) or not math.isfinite(state[key]):
-                raise ValueError(f"CosineSchedule: {key} must be a finite number, got {state[key]!r}")
-        for key in ("total_steps", "warmup_steps"):
-            if isinstance(state[key], bool) or not hasattr(type(state[key]), "__index__"):
-                raise TypeError(f"CosineSchedule: {key} must be an int, got {state[key]!r}")
-        max_lr, min_lr = float(state["max_lr"]), float(state["min_lr"])
-        total, warmup = int(state["total_steps"]), int(state["warmup_steps"])
-        if not 0.0 <= min_lr <= max_lr:
-            raise ValueError(f"CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}")
-        if total < 1 or not 0 <= warmup <= total:
-            raise ValueError(f"CosineSchedule: need total_steps >= 1 and 0 <= warmup_steps <= total_steps, "
-                             f"got total_steps={total}, warmup_steps={warmup}")
+            raise ValueError(f"CosineSchedule: state keys {short_list(sorted(map(str, state)))}, expected {sorted(expected)}")
+        where = "CosineSchedule"
+        max_lr = check_float(state["max_lr"], "max_lr", where, minimum=0.0)
+        min_lr = check_float(state["min_lr"], "min_lr", where, minimum=0.0)
+        total = check_int(state["total_steps"], "total_steps", where, minimum=1)
+        warmup = check_int(state["warmup_steps"], "warmup_steps", where, minimum=0)
+        if min_lr > max_lr:
+            raise ValueError(f"{where}: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}")
+        if warmup > total:
+            raise ValueError(f"{where}: need 0 <= warmup_steps <= total_steps, got total_steps={total}, warmup_steps={warmup}")
         if state["unit"] not in ("step", "epoch"):
-            raise ValueError(f"CosineSchedule: unit must be 'step' or 'epoch', got {state['unit']!r}")
+            raise ValueError(f"{where}: unit must be 'step' or 'epoch', got {state['unit']!r:.40}")
         return {"max_lr": max_lr, "min_lr": min_lr, "total_steps": total, "warmup_steps": warmup, "unit": state["unit"]}
 
     def _apply(self, state: dict) -> None:
