@@ -1,0 +1,91 @@
+"""GPT-2's byte-level pieces in core: the bytes-to-unicode table, its pre-tokenizer in `re`, BPETokenizer.from_vocab."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+import pytest
+
+import tinytorch as tt
+from tinytorch.core.bytelevel import bytes_to_token, bytes_to_unicode, gpt2_split_regex, token_to_bytes
+
+from hf_helpers import CORPUS, MIXED
+
+
+def _random_texts(count: int, seed: int = 0) -> list:
+    """Strings over assigned code points of many categories, weighted towards spaces, digits and contractions."""
+    rng = random.Random(seed)
+    pool = [chr(c) for c in range(0x3000) if unicodedata.category(chr(c)) != "Cn"]
+    pool += list(" \n\t\r\x0b\x1c\x1f\x85\xa0\u2003\u3000") * 200 + list("0123456789²½Ⅻ一_'sdtlmrve") * 100
+    return [MIXED] + ["".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+def test_bytes_to_unicode_is_gpt2s_table():
+    table = bytes_to_unicode()
+    assert len(set(table.values())) == 256
+    assert all(c.isprintable() and not c.isspace() for c in table.values())
+    assert (table[ord(" ")], table[ord("\n")], table[ord("A")], table[0]) == ("\u0120", "\u010a", "A", "\u0100")
+    assert token_to_bytes(bytes_to_token(bytes(range(256))), "t") == bytes(range(256))
+    with pytest.raises(ValueError, match="'\u4e00'.*not in GPT-2's byte-to-unicode table"):
+        token_to_bytes("a\u4e00", "vocab.json")
+
+
+def test_pre_tokenizer_splits_like_the_tokenizers_library():
+    pre_tokenizers = pytest.importorskip("tokenizers.pre_tokenizers")
+    theirs = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    regex = gpt2_split_regex()
+    for text in _random_texts(2000):
+        expected = [piece for piece, _ in theirs.pre_tokenize_str(text)]
+        assert [bytes_to_token(p.encode("utf-8")) for p in regex.findall(text)] == expected, repr(text)
+
+
+def test_from_vocab_with_permuted_ids_encodes_like_the_trained_tokenizer():
+    """The same merges under any id order give the same tokens: ids map through the permutation."""
+    trained = tt.BPETokenizer(vocab_size=320).train("".join(CORPUS))
+    order = list(range(trained.vocab_size))
+    random.Random(1).shuffle(order)  # new id of old id i is order[i]
+    vocab = [b""] * trained.vocab_size
+    for old, new in enumerate(order):
+        vocab[new] = trained.vocab[old]
+    merges = [(order[a], order[b]) for a, b in trained.merges]
+    from tinytorch.core.bpe import SPLIT_PATTERN
+
+    permuted = tt.BPETokenizer.from_vocab(vocab, merges, split_pattern=SPLIT_PATTERN)
+    text = MIXED + "".join(CORPUS[:4])
+    assert permuted.encode(text) == [order[i] for i in trained.encode(text)]
+    assert permuted.decode(permuted.encode(text)) == text
+
+
+def test_special_tokens_are_matched_whole():
+    vocab = [bytes([b]) for b in range(256)] + [b"<|endoftext|>"]
+    tok = tt.BPETokenizer.from_vocab(vocab, [], {"<|endoftext|>": 256})
+    assert tok.encode("a<|endoftext|>b") == [97, 256, 98]
+    assert tok.decode([97, 256, 98]) == "a<|endoftext|>b"
+
+
+@pytest.mark.parametrize("vocab, merges, specials, fragment", [
+    ([bytes([b]) for b in range(255)], [], {}, "lacks 1 of the 256 single bytes (e.g. 0xff)"),
+    ([bytes([b]) for b in range(256)] + [b"a"], [], {}, "two ids stand for the same bytes"),
+    ([bytes([b]) for b in range(256)], [(97, 98)], {}, "merge 0 is (97, 98)"),
+    ([bytes([b]) for b in range(256)], [(97, 999)], {}, "merge 0 is (97, 999)"),
+    ([bytes([b]) for b in range(256)] + [b"<s>"], [], {"</s>": 256}, "special token '</s>' -> 256"),
+])
+def test_from_vocab_rejects_inconsistent_vocabularies(vocab, merges, specials, fragment):
+    with pytest.raises(ValueError) as info:
+        tt.BPETokenizer.from_vocab(vocab, merges, specials)
+    assert fragment in str(info.value)
+
+
+def test_our_split_pattern_written_for_hugging_face_splits_the_same():
+    """An exported BPE tokenizer's pre-tokenizer (HF_SPLIT_PATTERN) cuts text where ours (SPLIT_PATTERN) does."""
+    tokenizers = pytest.importorskip("tokenizers")
+    import re
+
+    from tinytorch.core.bpe import SPLIT_PATTERN
+    from tinytorch.hf.tokenizer import HF_SPLIT_PATTERN
+
+    theirs = tokenizers.pre_tokenizers.Split(tokenizers.Regex(HF_SPLIT_PATTERN), "isolated")
+    ours = re.compile(SPLIT_PATTERN)
+    for text in _random_texts(2000, seed=1):
+        assert [piece for piece, _ in theirs.pre_tokenize_str(text)] == ours.findall(text), repr(text)
