@@ -129,25 +129,27 @@ def test_the_monitor_sees_a_core_kept_busy_by_another_process():
 PROBE = """
 import numpy as np, tinytorch
 from tinytorch import GPT, Adam, CrossEntropyLoss, Trainer
+from tinytorch.generation import generate
 from threadpoolctl import threadpool_info
 blas = lambda: [i for i in threadpool_info() if i["user_api"] == "blas"][0]["num_threads"]
 before, seen = blas(), []
-class Probe(CrossEntropyLoss):
-    def __call__(self, *args):
+class ProbedGPT(GPT):
+    def forward(self, *args, **kwargs):
         seen.append(blas())
-        return super().__call__(*args)
-model = GPT(11, 16, 1, 2, 8)
+        return super().forward(*args, **kwargs)
+model = ProbedGPT(11, 16, 1, 2, 8)
 ids = np.zeros((2, 9), dtype=np.int64)
-trainer = Trainer(model, Adam(model.parameters()), Probe())
+trainer = Trainer(model, Adam(model.parameters()), CrossEntropyLoss())
 trainer.train_step(ids[:, :-1], ids[:, 1:])
 trainer.eval_step(ids[:, :-1], ids[:, 1:])
+generate(model, ids[0, :3], 1)
 print(before, *seen, blas())
 """
 
 
 def run_probe(**env_vars) -> list[int]:
     """In a fresh interpreter with only `env_vars` of the thread variables: BLAS threads before, during a
-    train step, during an eval step, and after."""
+    train step, an eval step and a generation, and after."""
     env = {k: v for k, v in os.environ.items() if k not in threads.ENV_VARS}
     env.update(env_vars, PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
@@ -156,14 +158,14 @@ def run_probe(**env_vars) -> list[int]:
 
 
 def test_by_default_small_steps_run_on_one_thread_and_numpy_keeps_its_setting():
-    before, train, evaluate, after = run_probe()
+    before, train, evaluate, generation, after = run_probe()
     if before < 2:
         pytest.skip("BLAS starts with one thread on this machine: nothing to choose")
-    assert (train, evaluate) == (1, 1)
+    assert (train, evaluate, generation) == (1, 1, 1)
     assert after == before  # numpy code outside tinytorch runs as the environment says
 
 
 def test_an_environment_variable_wins():
     if (os.cpu_count() or 1) < 2:
         pytest.skip("OpenBLAS caps its threads at the core count: one core cannot show the difference")
-    assert run_probe(OPENBLAS_NUM_THREADS="2") == [2, 2, 2, 2]  # tinytorch alone would use 1 for this step
+    assert run_probe(OPENBLAS_NUM_THREADS="2") == [2, 2, 2, 2, 2]  # tinytorch alone would use 1 for this step

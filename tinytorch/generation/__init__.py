@@ -8,6 +8,7 @@ import numpy as np
 
 from ..core.autograd import no_grad
 from ..core.random import get_rng
+from ..core.threads import model_threads
 from ..core.validation import as_token_ids, check_bool, check_int, check_texts, describe
 from .kv_cache import KVCache, LayerCache
 from .sampling import check_sampling, filter_logits, sample_next
@@ -44,8 +45,8 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
     step_logits = []
     was_training = model.training
     model.eval()
-    try:
-        with no_grad():
+    try:  # BLAS threads as tinytorch chooses them for a forward over the window (core/threads.py)
+        with no_grad(), model_threads(model, ids[:, -window:], backward=False):
             pending = ids[:, -window:]  # what the next forward must process
             finished = np.zeros(ids.shape[0], dtype=bool)
             for _ in range(max_new_tokens):
