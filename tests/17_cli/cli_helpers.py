@@ -23,11 +23,11 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
-def run_subprocess(*argv, cwd=None, timeout: int = 240) -> subprocess.CompletedProcess:
-    """`python -m tinytorch.cli argv...` in a fresh interpreter."""
+def run_subprocess(*argv, cwd=None, timeout: int = 240, input: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m tinytorch.cli argv...` in a fresh interpreter, with `input` (if any) on its stdin."""
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "tinytorch.cli", *map(str, argv)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def code_text(path, repeats: int = 3) -> str:
