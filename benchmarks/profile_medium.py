@@ -10,6 +10,7 @@ import cProfile
 import os
 import pstats
 import sys
+import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,12 +38,14 @@ def _function_methods() -> dict:
     return names
 
 
-def ours(steps: int) -> tuple[dict, float]:
-    """{op: total seconds per step} from cProfile's cumulative time, and the profiled step's seconds."""
+def ours(steps: int, cpu_time: bool = False) -> tuple[dict, float]:
+    """{op: total seconds per step} from cProfile's cumulative time, and the profiled step's seconds.
+
+    `cpu_time` times with this thread's CPU clock: steadier than wall time on a busy machine."""
     step = tinytorch_step(MEDIUM)
     for _ in range(3):
         step()
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time) if cpu_time else cProfile.Profile()
     profiler.enable()
     for _ in range(steps):
         step()
@@ -86,12 +89,14 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=5, help="profiled steps (after 3 warm-up steps)")
     parser.add_argument("--top", type=int, default=25, help="rows to print per side")
     parser.add_argument("--no-torch", action="store_true", help="skip torch's profile")
+    parser.add_argument("--cpu-time", action="store_true", help="time ours by this thread's CPU clock, not wall time")
     args = parser.parse_args()
     for line in machine_notes():
         print(line)
     with thread_limit(1):
-        per_op, total = ours(args.steps)
-        _print("tinytorch (cProfile cumulative time per Function method; includes profiler overhead)",
+        per_op, total = ours(args.steps, args.cpu_time)
+        clock = "thread CPU time" if args.cpu_time else "wall time"
+        _print(f"tinytorch (cProfile cumulative {clock} per Function method; includes profiler overhead)",
                per_op, total, args.top)
         if not args.no_torch and torch_or_none() is not None:
             per_op, total = theirs(args.steps)

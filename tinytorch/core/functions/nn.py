@@ -72,10 +72,12 @@ class LayerNorm(Function):
         gbeta = sum_leading(grad) if self.needs_input_grad[2] else None
         gx = None
         if self.needs_input_grad[0]:
-            # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat)), gxhat = grad * gamma
+            # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat)), gxhat = grad * gamma;
+            # mean(gxhat * x_hat) = (grad * x_hat) . gamma / C reuses tmp: a product, not another pass
             gx = grad * self.gamma
-            np.multiply(gx, x_hat, out=tmp)
-            np.multiply(x_hat, mean_last(tmp), out=tmp)
+            row_mean = (tmp @ self.gamma)[..., None]  # (..., 1)
+            row_mean *= 1.0 / gx.shape[-1]
+            np.multiply(x_hat, row_mean, out=tmp)
             gx -= mean_last(gx)
             gx -= tmp
             gx *= inv_std
