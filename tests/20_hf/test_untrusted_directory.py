@@ -121,11 +121,24 @@ def test_export_never_writes_into_a_folder_with_other_files(tmp_path):
     tokenizer = tt.CharTokenizer().build_vocab("abc")
     model = tt.GPT(tokenizer.vocab_size, 8, 1, 2, max_seq_len=8)
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="not empty.*notes.txt"):
+    with pytest.raises(ValueError, match="not empty.*notes.txt.*not an earlier tinytorch export"):
         tt.save_pretrained(model, tokenizer, tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"] and (tmp_path / "notes.txt").read_text() == "mine"
     with pytest.raises(ValueError, match="is a file"):
         tt.save_pretrained(model, tokenizer, tmp_path / "notes.txt")
+
+
+def test_files_with_export_names_are_not_mistaken_for_an_export(tmp_path):
+    """A user's checkpoint named model.safetensors, or another tool's config.json, is never overwritten."""
+    tokenizer = tt.CharTokenizer().build_vocab("abc")
+    model = tt.GPT(tokenizer.vocab_size, 8, 1, 2, max_seq_len=8)
+    for name in ("model.safetensors", "config.json"):
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        (folder / name).write_bytes(b"the user's own file")
+        with pytest.raises(ValueError, match="not an earlier tinytorch export"):
+            tt.save_pretrained(model, tokenizer, folder)
+        assert os.listdir(folder) == [name] and (folder / name).read_bytes() == b"the user's own file"
 
 
 def test_export_replaces_an_earlier_export_atomically(directory):

@@ -2,7 +2,8 @@
 
 The directory holds config.json, model.safetensors, tokenizer.json, tokenizer_config.json and
 special_tokens_map.json, which `GPT2LMHeadModel.from_pretrained` and `AutoTokenizer.from_pretrained`
-load. Every file is written atomically; a directory holding anything else is never written into.
+load. Every file is written atomically; only a new or empty directory, or an earlier tinytorch
+export (its model.safetensors carries our mark), is written into.
 """
 
 from __future__ import annotations
@@ -18,20 +19,35 @@ from .config import config_from_gpt2, gpt2_config, read_json
 from .tokenizer import load_tokenizer, special_ids, tokenizer_config, tokenizer_json
 from .weights import check_gpt2_tensors, from_gpt2_tensors, is_buffer, is_tied, to_gpt2_tensors
 
-#: The files `save_pretrained` writes; a directory holding only these may be written again.
+#: The files `save_pretrained` writes.
 EXPORT_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                 "special_tokens_map.json")
+#: model.safetensors metadata of an export ("format" is what transformers requires).
+EXPORT_METADATA = {"format": "pt", "written_by": "tinytorch save_pretrained"}
+
+
+def _is_earlier_export(directory: str, entries: list) -> bool:
+    """True when `directory` holds only export files and its weights carry our mark."""
+    from safetensors import SafetensorError, safe_open
+
+    if not set(entries) <= set(EXPORT_FILES) or "model.safetensors" not in entries:
+        return False
+    try:
+        with safe_open(os.path.join(directory, "model.safetensors"), framework="numpy") as f:
+            return (f.metadata() or {}).get("written_by") == EXPORT_METADATA["written_by"]
+    except (SafetensorError, OSError):
+        return False
 
 
 def _check_directory(directory: str) -> None:
-    """Refuse a file, or a directory holding anything but an earlier export (never overwrite user files)."""
+    """Refuse a file, or a non-empty directory that is not an earlier export (never overwrite user files)."""
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise ValueError(f"save_pretrained: '{directory}' is a file, not a directory")
     if os.path.isdir(directory):
-        foreign = sorted(set(os.listdir(directory)) - set(EXPORT_FILES))
-        if foreign:
-            raise ValueError(f"save_pretrained: '{directory}' is not empty and holds files an export does not "
-                             f"write ({short_list(foreign)}); choose a new or empty directory")
+        entries = sorted(os.listdir(directory))
+        if entries and not _is_earlier_export(directory, entries):
+            raise ValueError(f"save_pretrained: '{directory}' is not empty ({short_list(entries)}) and is not an "
+                             f"earlier tinytorch export; choose a new or empty directory")
     else:
         parent = os.path.dirname(os.path.abspath(directory))
         if not os.path.isdir(parent):
@@ -57,7 +73,7 @@ def save_pretrained(model, tokenizer, directory) -> str:
     tok_config = tokenizer_config(tokenizer, model.max_seq_len)
     files = {
         "config.json": json.dumps(gpt2_config(model.config, tied, special_ids(tokenizer)), indent=2),
-        "model.safetensors": save(to_gpt2_tensors(model, tied), metadata={"format": "pt"}),
+        "model.safetensors": save(to_gpt2_tensors(model, tied), metadata=EXPORT_METADATA),
         "tokenizer.json": json.dumps(tok_json, ensure_ascii=False),
         "tokenizer_config.json": json.dumps(tok_config, indent=2, ensure_ascii=False),
         "special_tokens_map.json": json.dumps({k: v for k, v in tok_config.items() if k.endswith("_token")},
