@@ -133,6 +133,16 @@ def tokenizer_of(meta: dict, path: str):
     return _user_error(checkpoint_tokenizer, path, meta)
 
 
+def load_pretrained_model(path: str):
+    """(model, tokenizer) from a checkpoint file or a Hugging Face GPT-2 folder, by `tinytorch.load_pretrained`;
+    problems are UserErrors."""
+    from ..pretrained import load_pretrained
+
+    if not os.path.exists(path):
+        raise UserError(f"no such checkpoint: '{path}'")
+    return _user_error(load_pretrained, path)
+
+
 def load_model(path: str, check_vocab: bool = True):
     """(GPT with the checkpoint's weights, tokenizer, metadata); the RNG is left alone.
 

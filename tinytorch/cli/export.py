@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import UserError
-from .generate import load_model_or_directory
+from .common import load_pretrained_model
 
 
 def add_parser(subparsers) -> None:
@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from ..hf import save_pretrained
 
-    model, tokenizer = load_model_or_directory(args.checkpoint)
+    model, tokenizer = load_pretrained_model(args.checkpoint)
     try:
         save_pretrained(model, tokenizer, args.directory)
     except OSError as exc:

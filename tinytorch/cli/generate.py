@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 
 from . import UserError
-from .common import finite_float, load_model, non_negative_int, positive_int, unknown_chars
+from .common import finite_float, load_pretrained_model, non_negative_int, positive_int, unknown_chars
 
 SEPARATOR = "-" * 15  # printed between samples, as nanoGPT's sample.py does
 
@@ -43,19 +42,6 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=non_negative_int, default=None, metavar="S",
                    help="make the samples repeatable (default: a fresh random stream)")
     p.set_defaults(func=run)
-
-
-def load_model_or_directory(path: str):
-    """(model, tokenizer) from a checkpoint file or a Hugging Face GPT-2 directory; problems are UserErrors."""
-    if not os.path.isdir(path):
-        model, tokenizer, _ = load_model(path)
-        return model, tokenizer
-    from ..hf import load_gpt2_directory
-
-    try:
-        return load_gpt2_directory(path)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
 
 
 def read_prompt(args) -> str:
@@ -100,7 +86,7 @@ def run(args) -> int:
         raise UserError(f"--top-p must be in (0, 1], got {args.top_p}")
     stops = stop_strings(args.stop)
     prompt = read_prompt(args)
-    model, tokenizer = load_model_or_directory(args.checkpoint)
+    model, tokenizer = load_pretrained_model(args.checkpoint)
     unknown = unknown_chars(tokenizer, prompt)
     if unknown:
         print(f"tinytorch generate: warning: the model never saw {unknown!r}; those characters become <UNK>",
