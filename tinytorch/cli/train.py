@@ -105,8 +105,7 @@ def _gpt_config(size: ModelSize, vocab_size: int, window: int, args):
     from ..core.config import GPTConfig
 
     try:
-        return GPTConfig(vocab_size=vocab_size, embed_dim=size.embed_dim, num_layers=size.num_layers,
-                         num_heads=size.num_heads, max_seq_len=window, dropout=size.dropout)
+        return GPTConfig.from_settings(size, vocab_size, max_seq_len=window)
     except (TypeError, ValueError) as exc:
         flags = ", ".join(f"{flag} sets {gpt}" for flag, _, gpt in SHAPE_FLAGS
                           if getattr(args, flag[2:].replace("-", "_")) is not None)
