@@ -8,7 +8,8 @@ from tinytorch import Tensor
 from tinytorch.core import functions as F
 from tinytorch.core.attention import MultiHeadAttention
 from tinytorch.core.functions.attention import attend, attention_scale, causal_allowed
-from tinytorch.core.functions.causal_attention import BLOCK, causal_backward, causal_forward, dense_weights
+from tinytorch.core.functions.causal_attention import (BLOCK, causal_backward, causal_forward, dense_weights,
+                                                       worth_blocking)
 from tinytorch.core.transformer import GPT
 from tinytorch.generation.kv_cache import KVCache
 from tinytorch.testing import gradcheck, numerical_grad
@@ -53,9 +54,9 @@ def test_blockwise_backward_matches_central_differences(t, block):
         np.testing.assert_allclose(analytic, numerical_grad(loss, array, 1e-6), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("t", [37, BLOCK, 2 * BLOCK + 1])
+@pytest.mark.parametrize("t", [BLOCK - 5, 2 * BLOCK + 1, 3 * BLOCK + 7])
 def test_self_attention_heads_causal_gradcheck(t):
-    """The fused op with causal=True (blockwise) at lengths around the block size, float64 differences."""
+    """The fused op with causal=True at lengths around the block size (blockwise above 2 blocks), float64."""
     rng = np.random.default_rng(t)
     c, h = 6, 2
     x = Tensor(rng.standard_normal((1, t, c)), requires_grad=True)
@@ -70,7 +71,8 @@ def test_self_attention_heads_causal_gradcheck(t):
 def test_blockwise_and_dense_paths_of_the_op_agree_in_value_and_gradient():
     """causal=True alone takes the blockwise kernel; an all-ones mask plus causal takes the dense one."""
     rng = np.random.default_rng(3)
-    b, t, c, h = 2, 45, 8, 2
+    b, t, c, h = 2, 2 * BLOCK + 13, 8, 2
+    assert worth_blocking(t)
     x0 = rng.standard_normal((b, t, c)).astype(np.float32)
     p0 = [(rng.standard_normal(s) * 0.3).astype(np.float32) for s in [(c, c), (c,)] * 3]
     g = rng.standard_normal((b, t, c)).astype(np.float32)
@@ -88,7 +90,7 @@ def test_blockwise_and_dense_paths_of_the_op_agree_in_value_and_gradient():
 def test_blockwise_causal_attention_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
-    b, t, c, h = 2, 70, 16, 4
+    b, t, c, h = 2, 2 * BLOCK + 6, 16, 4
     mha = MultiHeadAttention(c, h)
     x0 = rng.standard_normal((b, t, c)).astype(np.float32)
     g = rng.standard_normal((b, t, c)).astype(np.float32)
@@ -114,8 +116,8 @@ def test_blockwise_causal_attention_matches_torch():
 
 
 def test_gpt_return_attention_gives_each_layers_weights_and_the_same_logits():
-    model = GPT(23, 16, 3, 4, max_seq_len=80)
-    ids = np.random.default_rng(0).integers(0, 23, (2, BLOCK + 9))
+    model = GPT(23, 16, 3, 4, max_seq_len=3 * BLOCK)
+    ids = np.random.default_rng(0).integers(0, 23, (2, 2 * BLOCK + 9))
     logits, maps = model(ids, return_attention=True)
     np.testing.assert_array_equal(logits.data, model(ids).data)
     assert len(maps) == 3

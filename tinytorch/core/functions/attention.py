@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
-from .causal_attention import causal_backward, causal_forward, dense_weights
+from .causal_attention import causal_backward, causal_forward, dense_weights, worth_blocking
 from .sums import sum_last, sum_leading
 
 _causal_cache: dict = {}
@@ -121,14 +121,16 @@ class SelfAttentionHeads(Function):
 
     x (B, T, C) is projected to Q, K, V with one (C, 3C) matmul, split into H heads, attended
     (softmax(Q K^T / sqrt(hd)) V, all heads batched) and merged back to (B, T, C). `causal=True`
-    without a mask runs the blockwise causal kernel; a mask (`allowed`) takes the dense path.
+    without a mask runs the blockwise causal kernel when T is long enough; a mask (`allowed`) or a
+    short sequence takes the dense path.
     With `weights_sink` (a list), the (B, H, T, T) weights are appended to it for inspection.
     """
 
     def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None, causal=False, weights_sink=None):
         b, t, c = x.shape
         h = num_heads
-        self.shape, self.num_heads, self.blockwise = (b, t, c), h, causal and allowed is None
+        self.shape, self.num_heads = (b, t, c), h
+        self.blockwise = causal and allowed is None and worth_blocking(t)
         self.scale = attention_scale(c // h)
         self.x2d = x.reshape(b * t, c)
         self.w = np.concatenate((wq, wk, wv), axis=1)  # (C, 3C)
