@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
                    help=f"run only these layers: {', '.join(LAYER_KEYS)}")
     p.add_argument("--report", metavar="DIR", default=None, help="write an HTML report with plots to DIR")
     p.add_argument("--write-plan", metavar="PATH", default=None,
-                   help=f"write the results into a Markdown file between {STATUS_START} and {STATUS_END}")
+                   help=f"rewrite the status block of a Markdown file that holds {STATUS_START} and {STATUS_END}")
     p.set_defaults(func=run)
 
 
@@ -56,26 +56,49 @@ def status_block(verification, date: str) -> str:
     return "\n".join(lines)
 
 
-def write_status(path: str, block: str) -> None:
-    """Replace the text between the status markers of `path` (appending markers if it has none), atomically."""
-    text = ""
-    if os.path.exists(path):
+def plan_text(path: str) -> str:
+    """The Markdown file's text; UserError unless it exists, is writable and holds both status markers.
+
+    `--write-plan` only ever replaces a status block that is already there: any other file is left alone.
+    """
+    from ..core.fileio import check_writable
+
+    if not os.path.isfile(path):
+        what = "is a directory" if os.path.isdir(path) else "does not exist"
+        raise UserError(f"--write-plan: '{path}' {what}; give a Markdown file holding {STATUS_START} and {STATUS_END}")
+    try:
+        check_writable(path)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    wrapped = f"{STATUS_START}\n{block}\n{STATUS_END}"
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"--write-plan: cannot use '{path}': {exc}") from None
     start, end = text.find(STATUS_START), text.find(STATUS_END)
-    if start >= 0 and end > start:
-        text = text[:start] + wrapped + text[end + len(STATUS_END):]
-    elif start >= 0 or end >= 0:
-        raise UserError(f"--write-plan: '{path}' has only one of the markers {STATUS_START} / {STATUS_END}")
-    else:
-        text = text + ("\n" if text and not text.endswith("\n") else "") + wrapped + "\n"
-    atomic_write(path, text)
+    if not 0 <= start < end:
+        raise UserError(f"--write-plan: '{path}' does not hold the markers {STATUS_START} ... {STATUS_END} in "
+                        f"that order; add them where the status block goes (the file was not changed)")
+    return text
 
 
-def _check_writable_dir(path: str, what: str) -> None:
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise UserError(f"{what}: '{path}' exists and is not a directory")
+def write_status(path: str, block: str) -> None:
+    """Replace the text between the status markers of `path`, atomically."""
+    text = plan_text(path)  # read again: the file may have changed while verify ran
+    start, end = text.find(STATUS_START), text.find(STATUS_END)
+    atomic_write(path, f"{text[:start]}{STATUS_START}\n{block}\n{STATUS_END}{text[end + len(STATUS_END):]}")
+
+
+def check_report_folder(path: str) -> None:
+    """UserError unless `path` is, or can be made as, a writable folder (checked before verifying)."""
+    from ..core.fileio import check_writable
+
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UserError(f"--report: '{existing}' exists and is not a directory")
+    try:
+        check_writable(os.path.join(existing, "index.html"))
+    except ValueError as exc:
+        raise UserError(f"--report: {exc}") from None
 
 
 def run(args) -> int:
@@ -85,9 +108,9 @@ def run(args) -> int:
     if args.seed < 0:
         raise UserError(f"--seed must be >= 0, got {args.seed}")
     if args.report:
-        _check_writable_dir(args.report, "--report")
-    if args.write_plan and os.path.isdir(args.write_plan):
-        raise UserError(f"--write-plan: '{args.write_plan}' is a directory, not a Markdown file")
+        check_report_folder(args.report)
+    if args.write_plan:
+        plan_text(args.write_plan)
     base = FULL if args.full else QUICK
     budget = dataclasses.replace(base, seeds=tuple(args.seed + i for i in range(len(base.seeds))))
     date = datetime.date.today().isoformat()
