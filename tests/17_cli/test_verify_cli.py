@@ -109,6 +109,7 @@ def test_layers_fail_when_their_budget_is_too_small():
     pattern = V.run_layer("pattern", tiny, ctx)
     pipeline = V.run_layer("pipeline", tiny, ctx)
     assert not pattern.passed and "of unseen-name completions correct" in pattern.figure, pattern.figure
+    assert "outside the verdict" in pattern.figure and "when the argument names are new as well" in pattern.figure
     assert not pipeline.passed and "decrease" in pipeline.figure, pipeline.figure
 
 
