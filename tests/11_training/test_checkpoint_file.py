@@ -14,6 +14,7 @@ from tinytorch.core.layers import Linear
 from tinytorch.core.losses import MSELoss
 from tinytorch.core.optimizers import SGD, Adam
 from tinytorch.core.random import get_rng, get_rng_state
+from tinytorch.core.tokenization import BPETokenizer
 from tinytorch.core.training import CosineSchedule, Trainer, load_checkpoint, save_checkpoint
 
 from training_helpers import MLP, Batches, RandomBatches, assert_same_optimizer, assert_same_params, \
@@ -205,6 +206,9 @@ BAD = {
         b, schedule=dict(b["schedule"], max_lr=float("nan")))), "max_lr must be a finite number"),
     "schedule total_steps a string": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
         b, schedule=dict(b["schedule"], total_steps="20"))), "total_steps must be a positive int"),
+    "tokenizer merges out of range": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, tokenizer={
+        "type": "BPETokenizer", "format_version": 1, "target_vocab_size": 300, "split_pattern": BPE_SPLIT,
+        "merges": [[0, 999]]})), "bad tokenizer: BPETokenizer.from_dict: merge 0"),
     "tokenizer not a dict": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, tokenizer=[1, 2])),
                              "malformed tokenizer"),
 }
@@ -216,6 +220,7 @@ def _hyper(src, dst, **changes):
         return dict(b, optimizer=dict(b["optimizer"], hyperparameters=dict(b["optimizer"]["hyperparameters"], **changes)))
     _rewrite(src, dst, blob=edit)
 
+BPE_SPLIT = BPETokenizer().to_dict()["split_pattern"]
 _SGD_MODEL = []
 
 

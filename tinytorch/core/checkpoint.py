@@ -99,6 +99,19 @@ def _check_header_length(path: str) -> None:
         raise _bad(path, f"{unreadable}: it declares a {length}-byte header but has only {size} bytes")
 
 
+def _check_tokenizer(path: str, state) -> None:
+    """A tokenizer of a type tinytorch knows must rebuild (bounded work); other dicts belong to the caller."""
+    from .tokenization import Tokenizer  # registers every built-in tokenizer type
+
+    if not isinstance(state, dict):
+        raise _bad(path, f"has a malformed tokenizer {state!r:.80} (expected a dict)")
+    if isinstance(state.get("type"), str) and state["type"] in Tokenizer.registry:
+        try:
+            Tokenizer.from_dict(state)
+        except (TypeError, ValueError) as exc:
+            raise _bad(path, f"has a bad tokenizer: {str(exc):.300}") from None
+
+
 def _read_blob(header: dict, path: str) -> dict:
     """The tinytorch metadata blob with its format, version and step checked."""
     if METADATA_KEY not in header:
@@ -117,8 +130,8 @@ def _read_blob(header: dict, path: str) -> dict:
         raise _bad(path, f"has a malformed step {blob.get('step')!r:.80} (expected an int >= 0)")
     if not isinstance(blob.get("dtypes") or {}, dict):
         raise _bad(path, f"has malformed dtypes metadata {blob.get('dtypes')!r:.80}")
-    if blob.get("tokenizer") is not None and not isinstance(blob["tokenizer"], dict):
-        raise _bad(path, f"has a malformed tokenizer {blob['tokenizer']!r:.80} (expected a dict)")
+    if blob.get("tokenizer") is not None:
+        _check_tokenizer(path, blob["tokenizer"])
     if blob.get("model_config") is not None:
         blob["model_config"] = GPTConfig.from_dict(blob["model_config"], source=f"load_checkpoint: '{path}' model_config")
     return blob
