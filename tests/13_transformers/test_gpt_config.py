@@ -27,6 +27,13 @@ def test_gpt_from_a_config_equals_gpt_from_arguments():
     assert (a.vocab_size, a.embed_dim, a.num_layers, a.num_heads, a.max_seq_len) == (11, 8, 2, 2, 16)
 
 
+def test_a_config_and_sizes_together_are_refused():
+    with pytest.raises(TypeError, match="GPT: give a GPTConfig or the sizes"):
+        GPT(GPTConfig(**SMALL), 16)
+    with pytest.raises(TypeError, match="GPT: give a GPTConfig or the sizes"):
+        GPT(GPTConfig(**SMALL), dropout=0.5)
+
+
 def test_to_dict_from_dict_round_trip_and_numpy_ints():
     config = GPTConfig(**SMALL)
     assert GPTConfig.from_dict(config.to_dict()) == config

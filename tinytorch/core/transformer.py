@@ -106,8 +106,11 @@ class GPT(Module):
                  num_heads: int | None = None, max_seq_len: int = 1024, dropout: float = 0.0, mlp_ratio: int = 4,
                  layer_norm_eps: float = 1e-5):
         super().__init__()
-        if isinstance(vocab_size, GPTConfig):
-            self.config = vocab_size  # GPT(config)
+        if isinstance(vocab_size, GPTConfig):  # GPT(config)
+            sizes = (embed_dim, num_layers, num_heads, max_seq_len, dropout, mlp_ratio, layer_norm_eps)
+            if sizes != (None, None, None, 1024, 0.0, 4, 1e-5):
+                raise TypeError("GPT: give a GPTConfig or the sizes (vocab_size, embed_dim, ...), not both")
+            self.config = vocab_size
         else:
             self.config = GPTConfig(vocab_size, embed_dim, num_layers, num_heads, max_seq_len, dropout, mlp_ratio,
                                     layer_norm_eps)
