@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_RUN = "no-run"  # ```python no-run: shown, not executed (use only where running is impossible)
+FILE = "file="  # ```python file=NAME: a script the reader saves; the page's own test writes it and runs its commands
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 _LINK = re.compile(r"!?\[[^\]]*\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -25,7 +26,12 @@ class Block:
 
     @property
     def runs(self) -> bool:
-        return self.language == "python" and NO_RUN not in self.options
+        return self.language == "python" and NO_RUN not in self.options and self.file_name is None
+
+    @property
+    def file_name(self) -> str | None:
+        """NAME of a ```python file=NAME block (None for other blocks)."""
+        return next((o[len(FILE):] for o in self.options if o.startswith(FILE)), None)
 
     @property
     def where(self) -> str:
