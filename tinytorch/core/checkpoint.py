@@ -137,10 +137,11 @@ def _read_blob(header: dict, path: str) -> dict:
     return blob
 
 
-def read_checkpoint(path, tensors: bool = True) -> tuple[dict, dict]:
+def read_checkpoint(path, tensors=("model.", "optim.")) -> tuple[dict, dict]:
     """(metadata, {key: array}) of a checkpoint, structure checked, nothing restored.
 
-    With `tensors=False` only the header is read (the arrays dict is empty). `metadata["model_config"]`
+    Only tensors whose keys start with a prefix in `tensors` are read; with `tensors=()` (or False)
+    only the header is (the arrays dict is empty). `metadata["model_config"]`
     is a validated `GPTConfig` (or None); `metadata["shapes"]` maps every tensor key to its shape.
     Raises FileNotFoundError or ValueError naming the file.
     """
@@ -152,7 +153,8 @@ def read_checkpoint(path, tensors: bool = True) -> tuple[dict, dict]:
         with safe_open(path, framework="numpy") as f:
             header = f.metadata() or {}
             shapes = {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}
-            arrays = {key: f.get_tensor(key) for key in shapes} if tensors else {}
+            wanted = tuple(tensors or ())
+            arrays = {key: f.get_tensor(key) for key in shapes if key.startswith(wanted)}
     except Exception as exc:  # safetensors raises its own error type for truncated or malformed files
         raise _bad(path, f"is not a readable safetensors file (truncated or corrupt?): "
                          f"{type(exc).__name__}: {str(exc):.200}") from None
@@ -233,7 +235,8 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
     model, optimizer, schedule or RNG change.
     """
     path = os.fspath(path)
-    blob, arrays = read_checkpoint(path, tensors=model is not None or optimizer is not None)
+    wanted = tuple(prefix for prefix, obj in (("model.", model), ("optim.", optimizer)) if obj is not None)
+    blob, arrays = read_checkpoint(path, tensors=wanted)
     model_state = optim_state = None
     if model is not None:
         model_state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
