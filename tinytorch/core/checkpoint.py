@@ -113,7 +113,7 @@ def _check_tokenizer(path: str, state) -> None:
 
 
 def _read_blob(header: dict, path: str) -> dict:
-    """The tinytorch metadata blob with its format, version and step checked."""
+    """The tinytorch metadata blob: format, version, step, dtypes, tokenizer and model_config checked."""
     if METADATA_KEY not in header:
         raise _bad(path, f"is a safetensors file but not a tinytorch checkpoint "
                          f"(no '{METADATA_KEY}' metadata; found keys {short_list(sorted(header))})")
@@ -141,8 +141,8 @@ def read_checkpoint(path, tensors=("model.", "optim.")) -> tuple[dict, dict]:
     """(metadata, {key: array}) of a checkpoint, structure checked, nothing restored.
 
     Only tensors whose keys start with a prefix in `tensors` are read; with `tensors=()` (or False)
-    only the header is (the arrays dict is empty). `metadata["model_config"]`
-    is a validated `GPTConfig` (or None); `metadata["shapes"]` maps every tensor key to its shape.
+    only the header is (the arrays dict is empty). `metadata["model_config"]` is a validated
+    `GPTConfig` (or None); `metadata["shapes"]` maps every tensor key to its shape.
     Raises FileNotFoundError or ValueError naming the file.
     """
     path = os.fspath(path)
@@ -165,7 +165,7 @@ def read_checkpoint(path, tensors=("model.", "optim.")) -> tuple[dict, dict]:
     recorded = blob.get("dtypes") or {}
     for key, arr in arrays.items():
         if recorded.get(key) != arr.dtype.str:
-            raise _bad(path, f"tensor '{key}' is {arr.dtype} but the metadata records {recorded.get(key)!r:.40}")
+            raise _bad(path, f"tensor '{key:.80}' is {arr.dtype} but the metadata records {recorded.get(key)!r:.40}")
     blob["shapes"] = shapes
     return blob, arrays
 
@@ -184,9 +184,9 @@ def _check_arrays(path: str, what: str, found: dict, expected: dict) -> None:
             continue
         shape, dtype = expected[key]
         if arr.shape != tuple(shape):
-            problems.append(f"'{key}' has shape {arr.shape}, expected {tuple(shape)}")
+            problems.append(f"'{key:.80}' has shape {arr.shape}, expected {tuple(shape)}")
         elif arr.dtype != dtype:
-            problems.append(f"'{key}' has dtype {arr.dtype}, expected {np.dtype(dtype)}")
+            problems.append(f"'{key:.80}' has dtype {arr.dtype}, expected {np.dtype(dtype)}")
     if problems:
         more = f"; and {len(problems) - 5} more problems" if len(problems) > 5 else ""
         raise _bad(path, f"does not match the {what}: " + "; ".join(problems[:5]) + more)
