@@ -1,4 +1,4 @@
-"""docs/BEYOND_ONE_MACHINE.md runs as written: its ```bash commands in order, its ```python file=NAME scripts saved first.
+"""docs/BEYOND_ONE_MACHINE.md runs as written: its ```bash commands in order, its ```python file=NAME scripts saved.
 
 The page trains, exports, continues training with transformers' Trainer and samples the result;
 it needs transformers, torch and accelerate, and is skipped without them.

@@ -30,7 +30,8 @@ def add_parser(subparsers) -> None:
     source.add_argument("--prompt", help="text to continue")
     source.add_argument("--prompt-file", metavar="FILE", help="read the prompt from a UTF-8 file ('-' for stdin)")
     p.add_argument("--num-samples", type=positive_int, default=1, metavar="N", help="how many continuations to print")
-    p.add_argument("--max-new-tokens", type=non_negative_int, default=200, metavar="N", help="tokens to add to each sample")
+    p.add_argument("--max-new-tokens", type=non_negative_int, default=200, metavar="N",
+                   help="tokens to add to each sample")
     p.add_argument("--stop", action="append", default=None, metavar="STRING",
                    help="end a sample where STRING first appears (STRING not printed; repeatable; \\n and \\t "
                         "read as newline and tab; default: none)")
