@@ -67,9 +67,9 @@ def write(tmp, data: bytes):
     return path
 
 
-def sgd_with_bad_grad():
+def sgd_with_bad_grad(grad=None):
     p = Parameter(np.ones((2, 2)))
-    p.grad = np.ones(3)
+    p.grad = np.ones(3) if grad is None else grad
     SGD([p]).step()
 
 
@@ -172,7 +172,7 @@ CASES = {
     "sgd-nesterov": lambda tmp: SGD(linear_params(), momentum=0.9, nesterov="yes"),
     "sgd-nesterov-momentum": lambda tmp: SGD(linear_params(), nesterov=True),
     "optim-grad-shape": lambda tmp: sgd_with_bad_grad(),
-    "optim-grad-type": lambda tmp: setattr(Parameter(np.ones(2)), "grad", "x"),
+    "optim-grad-type": lambda tmp: sgd_with_bad_grad("x"),
     "optim-data-shape": lambda tmp: sgd_after_data_reshaped(),
     "optim-state-step": lambda tmp: adam_load(lambda s: s.__setitem__("step", -1)),
     "optim-state-lr": lambda tmp: adam_load(lambda s: s["hyperparameters"].__setitem__("lr", float("nan"))),

@@ -25,6 +25,7 @@ class FlatParameters:
         self._views: list = []  # each parameter's view of `flat`
         self._grad = None  # the latest gathered gradients
         self._grad_views: list = []
+        self._complete = False  # whether every parameter had a gradient at the latest gathering
         if len({p.data.dtype for p in params}) == 1:
             self._seat()
 
@@ -61,20 +62,28 @@ class FlatParameters:
         self._seat()
         return True
 
-    def gather_grads(self) -> np.ndarray:
-        """Every gradient in one flat array (zeros where a parameter has none); each `.grad` becomes its view.
+    def gathered(self) -> np.ndarray | None:
+        """The latest gathered gradients if every parameter had one and each `.grad` is still its view there, else None."""
+        if self._grad is not None and self._complete and all(map(is_, (p.grad for p in self.params), self._grad_views)):
+            return self._grad
+        return None
+
+    def gather_grads(self, grads: list) -> np.ndarray:
+        """`grads` (one checked ndarray or None per parameter) in one flat array, zeros for None; each `.grad` becomes its view.
 
         Editing the result (scaling, clipping) therefore edits every `p.grad`. A fresh array per
         gathering, so a `.grad` array someone kept from an earlier step is never overwritten.
         Needs the flat layout (`seated()`).
         """
-        grads = [p.grad for p in self.params]
-        if self._grad is not None and all(map(is_, grads, self._grad_views)):
-            return self._grad  # already gathered, and no `.grad` replaced since
+        flat = self.gathered()
+        if flat is not None:
+            return flat
         flat = np.empty(self.size, dtype=self.flat.dtype)  # (total,)
         np.concatenate([(np.zeros(shape) if g is None else g).ravel() for g, shape in zip(grads, self.shapes)], out=flat)
-        for p, view in zip(self.params, self.slices(flat)):
-            if p.grad is not None:
+        views = self.slices(flat)
+        for p, g, view in zip(self.params, grads, views):
+            if g is not None:
                 p.grad = view
         self._grad, self._grad_views = flat, [p.grad for p in self.params]
+        self._complete = all(g is not None for g in grads)
         return flat

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .flat_params import FlatParameters
+from .grads import checked_grads
 from .tensor import Tensor
 from .validation import check_bool, check_float, check_int, describe
 
@@ -111,26 +112,33 @@ class Optimizer:
         One flat array when the parameters share a dtype: each `p.grad` becomes a view of it (zeros stand
         for missing gradients), so an edit reaches both. Otherwise the `.grad` arrays themselves.
         """
-        if self._flat.seated(f"{type(self).__name__}.grad_buffers"):
-            return [self._flat.gather_grads()]
-        return [p.grad for p in self.params if p.grad is not None]
+        where = f"{type(self).__name__}.grad_buffers"
+        grads = checked_grads(self.params, where)
+        if self._flat.seated(where):
+            return [self._flat.gather_grads(grads)]
+        return [g for g in grads if g is not None]
 
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters without one are left alone)."""
-        present = [i for i, p in enumerate(self.params) if p.grad is not None]
+        where = f"{type(self).__name__}.step"
+        flat = self._flat.gathered() if self._flat.seated(where) else None
+        if flat is not None:  # `grad_buffers()` gathered (and checked) every gradient, none replaced since
+            self.step_count += 1
+            self._update(self._flat.flat, flat, self._state)
+            return
+        grads = checked_grads(self.params, where)
+        present = [i for i, g in enumerate(grads) if g is not None]
         if not present:
             return
-        where = f"{type(self).__name__}.step"
-        fast = len(present) == len(self.params) and self._flat.seated(where)
+        fast = len(present) == len(grads) and self._flat.seated(where)
         if not fast:
             self._flat.check_shapes(where)
         self.step_count += 1
         if fast:  # one update over the flat weights, gradients and state
-            self._update(self._flat.flat, self._flat.gather_grads(), self._state)
+            self._update(self._flat.flat, self._flat.gather_grads(grads), self._state)
             return
         for i in present:
-            p = self.params[i]
-            self._update(p.data, p.grad, self._param_state[i])
+            self._update(self.params[i].data, grads[i], self._param_state[i])
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
         """Update `data` in place from `grad` and `state` (flat or one parameter's); never edits `grad`."""

@@ -27,23 +27,6 @@ def _to_array(data, dtype=None) -> np.ndarray:
     return arr
 
 
-def _grad_array(value, tensor: "Tensor") -> np.ndarray:
-    """A value assigned to `.grad` as an ndarray of the tensor's shape and float dtype (a Tensor gives its data, as in PyTorch)."""
-    try:
-        arr = value.data if isinstance(value, Tensor) else np.asarray(value)
-    except ValueError:  # ragged nested lists
-        arr = None
-    if arr is None or arr.dtype.kind not in "fiu":
-        from .validation import describe  # only on the error path
-
-        raise TypeError(f"Tensor.grad: must be a numeric array or Tensor, got {describe(value)}")
-    if arr.shape != tensor.data.shape:
-        raise ValueError(f"Tensor.grad: must have the tensor's shape {tensor.data.shape}, got shape {arr.shape}")
-    if tensor.data.dtype.kind == "f" and arr.dtype != tensor.data.dtype:
-        return arr.astype(tensor.data.dtype)
-    return arr if arr.flags.writeable else arr.copy()  # optimizers and clipping edit gradients in place
-
-
 class Tensor:
     """An n-dimensional array that records the operations applied to it for `backward()`."""
 
@@ -68,20 +51,11 @@ class Tensor:
         out = cls.__new__(cls)
         out.data = data
         out.requires_grad = requires_grad
-        out._grad = None
+        out.grad = None
         out._ctx = None
         out._retain_grad = False
         out._seq = next(_creation_counter)
         return out
-
-    @property
-    def grad(self):
-        """The gradient: an ndarray of this tensor's shape and dtype, or None."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, value) -> None:
-        self._grad = None if value is None else _grad_array(value, self)
 
     # ----- array facts -------------------------------------------------------------------------
     @property
