@@ -6,6 +6,7 @@ import base64
 import datetime
 import html
 import os
+import re
 
 import numpy as np
 
@@ -32,15 +33,17 @@ def gradient_norms(model, inputs, targets, loss_fn) -> list:
 
 
 def attention_maps(model, ids) -> list:
-    """Per block, the (H, T, T) attention probabilities of a GPT for one sequence of ids."""
+    """Per block, the (H, T, T) attention probabilities of a GPT for one sequence of ids (the model's own
+    `return_attention`; eval mode, so no dropout)."""
     ids = np.asarray(ids, dtype=np.int64)[None]  # (1, T)
-    maps = []
-    with no_grad():
-        x = model.token_embedding(ids) + model.position_embedding(np.arange(ids.shape[1]))  # (1, T, C)
-        for block in model.blocks:
-            maps.append(block.attention.attention_weights(block.ln1(x), causal=True)[0])
-            x = block(x, causal=True)
-    return maps
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            _, weights = model(ids, return_attention=True)  # per layer (1, H, T, T)
+    finally:
+        model.train(was_training)
+    return [np.asarray(w)[0] for w in weights]
 
 
 def _marks(text: str) -> str:
@@ -49,14 +52,31 @@ def _marks(text: str) -> str:
             .replace("❌", '<span class="fail">✘</span>'))
 
 
+def _markdown(text: str) -> str:
+    """The little Markdown the status block uses (**bold** and '- ' list items) as HTML."""
+    out, items = [], []
+    for line in text.splitlines():
+        line = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _marks(line))
+        if line.startswith("- "):
+            items.append(f"<li>{line[2:]}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        if line.strip():
+            out.append(f"<p>{line}</p>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    return "".join(out)
+
+
 def _mark(ok: bool) -> str:
     return _marks("✅" if ok else "❌")
 
 
 def _img(name: str, fig, folder: str) -> str:
     data = plots.png_bytes(fig)
-    with open(os.path.join(folder, name), "wb") as f:
-        f.write(data)
+    atomic_write(os.path.join(folder, name), data)
     encoded = base64.b64encode(data).decode("ascii")
     return f'<img alt="{html.escape(name)}" src="data:image/png;base64,{encoded}">'
 
@@ -108,7 +128,7 @@ h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 
 table { border-collapse: collapse; width: 100%; font-size: .9em; }
 td, th { border: 1px solid #ddd; padding: .3em .5em; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; } pre { margin: 0; white-space: pre-wrap; font-size: .95em; }
-img { max-width: 100%; } .pass { color: #238b45; font-weight: bold; } .fail { color: #cb181d; font-weight: bold; } .quick { background: #f7f7f7; padding: .8em; border-radius: 6px; }
+img { max-width: 100%; } .pass { color: #238b45; font-weight: bold; } .fail { color: #cb181d; font-weight: bold; } .quick { background: #f7f7f7; padding: .2em 1em; border-radius: 6px; } .quick ul { margin: .3em 0 .6em; }
 """
 
 
@@ -129,7 +149,7 @@ def render_html(verification, figures: list) -> str:
 <p>{date} &middot; {budget.name} run (seeds {list(budget.seeds)}) &middot; {verification.seconds:.1f}s in all</p>
 <div class="verdict {'ok' if ok else 'bad'}">{_marks(verdict_line(verification))}</div>
 <h2>Quick validation (the test plan's layer 2.1 recipe)</h2>
-<pre class="quick">{_marks(quick_block(verification.quick, date, verification.quick_error))}</pre>
+<div class="quick">{_markdown(quick_block(verification.quick, date, verification.quick_error))}</div>
 <h2>Layers</h2>
 <table><tr><th></th><th>plan</th><th>layer</th><th>measured</th><th>threshold</th><th>time</th></tr>{rows}</table>
 {''.join(figures)}

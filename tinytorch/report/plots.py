@@ -32,6 +32,21 @@ def smooth(values, window: int = 10) -> np.ndarray:
     return (cumsum[idx] - cumsum[lo]) / (idx - lo)
 
 
+def loss_axes(ax, title: str) -> None:
+    """Log loss axis with plain tick labels (0.1, 0.2, 0.5, 1, 2, ...), at most six step ticks, labels, grid."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("cross-entropy loss (log scale)")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+
+
 def loss_curve_figure(train_losses, val_steps=(), val_losses=(), title: str = "Training loss") -> Figure:
     """Per-step training loss (raw and smoothed), validation points on top, log y axis."""
     fig = new_figure(7, 4)
@@ -42,19 +57,16 @@ def loss_curve_figure(train_losses, val_steps=(), val_losses=(), title: str = "T
         ax.plot(steps, smooth(train_losses, max(1, len(train_losses) // 50)), color="#08519c", label="train (smoothed)")
     if len(val_losses):
         ax.plot(list(val_steps), list(val_losses), "o-", color="#e6550d", label="validation")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy loss")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
+    loss_axes(ax, title)
     ax.legend()
     return fig
 
 
 def save_loss_curve(path: str, train_losses, val_steps=(), val_losses=(), title: str = "Training loss") -> str:
-    fig = loss_curve_figure(train_losses, val_steps, val_losses, title)
-    fig.savefig(path, bbox_inches="tight")
-    return path
+    """Write the loss curve as a PNG at `path`, atomically (an interrupted save keeps the old plot)."""
+    from ..core.fileio import atomic_write
+
+    return atomic_write(path, png_bytes(loss_curve_figure(train_losses, val_steps, val_losses, title)))
 
 
 def verification_loss_figure(artifacts: dict) -> Figure | None:
@@ -74,33 +86,30 @@ def verification_loss_figure(artifacts: dict) -> Figure | None:
     gens = artifacts.get("generalization") or []
     if not panels and not gens:
         return None
-    fig = new_figure(5 * (len(panels) + bool(gens)), 3.6)
     n = len(panels) + bool(gens)
+    cols = min(n, 2)  # two panels a row: wide enough to read at the page's width
+    rows = (n + cols - 1) // cols
+    fig = new_figure(5.5 * cols, 3.8 * rows)
     for i, (title, series, hline) in enumerate(panels):
-        ax = fig.add_subplot(1, n, i + 1)
+        ax = fig.add_subplot(rows, cols, i + 1)
         for label, losses in series:
             steps = np.arange(1, len(losses) + 1)
             ax.plot(steps, losses, color="#9ecae1", linewidth=0.7)
             ax.plot(steps, smooth(losses, max(1, len(losses) // 40)), color="#08519c", label=label)
         if hline is not None:
             ax.axhline(hline, color="#636363", linestyle="--", linewidth=0.8, label=f"loss {hline}")
-        ax.set_yscale("log")
-        ax.set_title(title)
-        ax.set_xlabel("step")
-        ax.grid(True, which="both", alpha=0.3)
+        loss_axes(ax, title)
         ax.legend(fontsize=8)
     if gens:
-        ax = fig.add_subplot(1, n, n)
+        ax = fig.add_subplot(rows, cols, n)
         g = gens[0]
         steps = [e[0] for e in g.evals]
         ax.plot(steps, [e[1] for e in g.evals], "o-", color="#08519c", label="train (45 snippets)")
         ax.plot(steps, [e[2] for e in g.evals], "o-", color="#e6550d", label="held-out (5 snippets)")
         ax.axvline(g.step, color="#636363", linestyle="--", linewidth=0.8, label=f"early stop, step {g.step}")
-        ax.set_yscale("log")
-        ax.set_title("Generalization: train vs validation")
-        ax.set_xlabel("step")
-        ax.grid(True, which="both", alpha=0.3)
+        loss_axes(ax, "Generalization: train vs held-out")
         ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -124,20 +133,28 @@ def grad_norm_figure(names: list, before: list, after: list) -> Figure:
 
 
 def attention_figure(maps: list, tokens: list) -> Figure:
-    """maps: per layer an (H, T, T) array; one heatmap per head, query rows, key columns."""
+    """maps: per layer an (H, T, T) array; one heatmap per head (query rows, key columns), two a row,
+    with the tokens as tick labels and one colour bar for all."""
     layers, heads = len(maps), maps[0].shape[0]
     t = len(tokens)
-    size = max(2.2, 0.16 * t + 0.8)
-    fig = new_figure(size * heads, size * layers + 0.3)
-    labels = [repr(c)[1:-1] if c.strip() else ("\\n" if c == "\n" else "␣") for c in tokens]
+    cols = min(heads, 2)
+    rows = (layers * heads + cols - 1) // cols
+    panel = max(3.0, 0.2 * t + 1.0)  # inches: about 0.2 inch (20 px) per token
+    fig = new_figure(panel * cols + 1.2, panel * rows + 0.6)
+    labels = [repr(c)[1:-1] if c.strip() else ("\\n" if c == "\n" else "\u2423") for c in tokens]
+    axes, image = [], None
     for layer, weights in enumerate(maps):
         for head in range(heads):
-            ax = fig.add_subplot(layers, heads, layer * heads + head + 1)
-            ax.imshow(weights[head], cmap="viridis", vmin=0.0, vmax=1.0)
-            ax.set_title(f"layer {layer}, head {head}", fontsize=8)
+            ax = fig.add_subplot(rows, cols, layer * heads + head + 1)
+            image = ax.imshow(weights[head], cmap="viridis", vmin=0.0, vmax=1.0)
+            ax.set_title(f"layer {layer}, head {head}", fontsize=10)
             ax.set_xticks(range(t))
             ax.set_yticks(range(t))
-            ax.set_xticklabels(labels, fontsize=6, family="monospace")
-            ax.set_yticklabels(labels, fontsize=6, family="monospace")
-    fig.suptitle("Attention of the trained copilot (rows: queries, columns: keys)", fontsize=10)
+            ax.set_xticklabels(labels, fontsize=9, family="monospace")
+            ax.set_yticklabels(labels, fontsize=9, family="monospace")
+            ax.set_xlabel("key (attended-to token)", fontsize=9)
+            ax.set_ylabel("query token", fontsize=9)
+            axes.append(ax)
+    fig.colorbar(image, ax=axes, shrink=0.5, label="attention probability")
+    fig.suptitle("Attention of the trained copilot (rows: queries, columns: keys)", fontsize=12)
     return fig
