@@ -89,3 +89,13 @@ def test_our_split_pattern_written_for_hugging_face_splits_the_same():
     ours = re.compile(SPLIT_PATTERN)
     for text in _random_texts(2000, seed=1):
         assert [piece for piece, _ in theirs.pre_tokenize_str(text)] == ours.findall(text), repr(text)
+
+
+def test_vocabulary_made_elsewhere_survives_to_dict_even_in_byte_order():
+    """Ids 0-255 in byte order but GPT-2's pre-tokenizer: the state must still say which pre-tokenizer."""
+    from tinytorch.core.tokenization import Tokenizer
+
+    vocab = [bytes([b]) for b in range(256)] + [b"ab"]
+    tok = tt.BPETokenizer.from_vocab(vocab, [(97, 98)])
+    again = Tokenizer.from_dict(tok.to_dict())
+    assert again == tok and again.encode("I'll ab2") == tok.encode("I'll ab2") == [73, 39, 108, 108, 32, 256, 50]

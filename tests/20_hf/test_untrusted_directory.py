@@ -157,3 +157,35 @@ def test_bad_arguments_fail_before_anything_is_written(tmp_path):
     with pytest.raises(TypeError, match="must be a tinytorch GPT"):
         tt.save_pretrained(tt.Linear(2, 2), tokenizer, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_bfloat16_weights_are_refused_with_the_tensor_named(directory):
+    """numpy has no bfloat16: the message names the tensor and the way out (the file is built by hand)."""
+    from safetensors.numpy import load_file
+
+    path = os.path.join(directory, "model.safetensors")
+    tensors, header, chunks, offset = load_file(path), {"__metadata__": {"format": "pt"}}, [], 0
+    for name, array in tensors.items():
+        data = array.astype(np.float32).tobytes()
+        dtype = "F32"
+        if name == "transformer.wte.weight":  # bfloat16: the high half of each float32
+            data, dtype = (array.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes(), "BF16"
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    blob = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(len(blob).to_bytes(8, "little") + blob + b"".join(chunks))
+    with pytest.raises(ValueError, match="tensor 'transformer.wte.weight' is BF16; tinytorch reads F32/F16/F64"):
+        load_gpt2_directory(directory)
+
+
+def test_word_level_tokenizer_must_split_every_character(directory):
+    path = os.path.join(directory, "tokenizer.json")
+    with open(path) as f:
+        data = json.load(f)
+    data["pre_tokenizer"] = {"type": "Whitespace"}
+    with open(path, "w") as f:
+        json.dump(data, f)
+    with pytest.raises(ValueError, match="tokenizer.json: a WordLevel tokenizer loads as a CharTokenizer only"):
+        load_gpt2_directory(directory)

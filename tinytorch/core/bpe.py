@@ -232,12 +232,17 @@ class BPETokenizer(Tokenizer):
     def _state(self) -> dict:
         state = {"target_vocab_size": self.target_vocab_size, "split_pattern": self.split_pattern,
                  "merges": [list(p) for p in self.merges]}
-        if self._merge_ids != list(range(256, 256 + len(self.merges))) or self._byte_ids != list(range(256)) \
-                or self.special_tokens or len(self.vocab) != 256 + len(self.merges):
+        if not self._has_trained_layout():
             # A vocabulary made elsewhere: its tokens in GPT-2's printable form, and its special tokens.
             state["vocab"] = [bytes_to_token(t) for t in self.vocab]
             state["special_tokens"] = dict(self.special_tokens)
         return state
+
+    def _has_trained_layout(self) -> bool:
+        """True for what `train` makes: bytes are ids 0-255, merge r makes id 256 + r, our split pattern."""
+        return (self.split_pattern == SPLIT_PATTERN and not self.special_tokens and self._byte_ids == list(range(256))
+                and len(self.vocab) == 256 + len(self.merges)
+                and self._merge_ids == list(range(256, 256 + len(self.merges))))
 
     @classmethod
     def _from_state(cls, state: dict) -> "BPETokenizer":

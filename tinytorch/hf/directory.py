@@ -85,6 +85,9 @@ def save_pretrained(model, tokenizer, directory) -> str:
     return directory
 
 
+_FLOAT_DTYPES = ("F32", "F16", "F64")  # what numpy holds; bfloat16 it does not
+
+
 def _read_tensors(path: str, config, tied: bool) -> dict:
     """The tensors of `path`, checked by name and shape against the config before any is read."""
     from safetensors import SafetensorError, safe_open
@@ -93,11 +96,13 @@ def _read_tensors(path: str, config, tied: bool) -> dict:
         with safe_open(path, framework="numpy") as f:
             shapes = {name: f.get_slice(name).get_shape() for name in f.keys()}
             check_gpt2_tensors(shapes, config, tied, path)
-            tensors = {}
-            for name in f.keys():
-                if is_buffer(name):
-                    continue
-                tensors[name] = np.asarray(f.get_tensor(name), dtype=np.float32)
+            names = [name for name in f.keys() if not is_buffer(name)]
+            for name in names:
+                dtype = f.get_slice(name).get_dtype()
+                if dtype not in _FLOAT_DTYPES:
+                    raise ValueError(f"{path}: tensor '{name}' is {dtype}; tinytorch reads {'/'.join(_FLOAT_DTYPES)} "
+                                     f"(convert it, e.g. model.float().save_pretrained(...) in PyTorch)")
+            tensors = {name: np.asarray(f.get_tensor(name), dtype=np.float32) for name in names}
     except (SafetensorError, OSError, TypeError) as exc:
         raise ValueError(f"{path}: not a readable safetensors file ({exc})") from None
     return tensors

@@ -19,6 +19,8 @@ from .config import read_json
 #: and Python's `\s` also holds U+001C..U+001F, which Unicode's White_Space does not.
 HF_SPLIT_PATTERN = (r" ?[\p{L}\p{N}_]+| ?[^\s\x1c-\x1f\p{L}\p{N}_]+"
                     r"|[\s\x1c-\x1f]+(?![^\s\x1c-\x1f])|[\s\x1c-\x1f]+")
+#: Every character its own piece (what a CharTokenizer does).
+CHAR_PRE_TOKENIZER = {"type": "Split", "pattern": {"Regex": r"[\s\S]"}, "behavior": "Isolated", "invert": False}
 MAX_TOKENIZER_BYTES = 64 << 20  # GPT-2's tokenizer.json is 1.4 MB
 
 
@@ -35,9 +37,7 @@ def tokenizer_json(tokenizer) -> dict:
     """The `tokenizer.json` that makes Hugging Face's tokenizers give `tokenizer`'s ids."""
     base = {"version": "1.0", "truncation": None, "padding": None, "normalizer": None, "post_processor": None}
     if isinstance(tokenizer, CharTokenizer):
-        return {**base, "added_tokens": [_added(0, CharTokenizer.UNK)],
-                "pre_tokenizer": {"type": "Split", "pattern": {"Regex": r"[\s\S]"}, "behavior": "Isolated",
-                                  "invert": False},
+        return {**base, "added_tokens": [_added(0, CharTokenizer.UNK)], "pre_tokenizer": CHAR_PRE_TOKENIZER,
                 "decoder": {"type": "Fuse"},
                 "model": {"type": "WordLevel", "vocab": dict(tokenizer.char_to_id), "unk_token": CharTokenizer.UNK}}
     if isinstance(tokenizer, BPETokenizer):
@@ -148,9 +148,14 @@ def _from_tokenizer_json(d: dict, source: str):
         raise ValueError(f"{source}: post_processor {str(d['post_processor']):.80} adds tokens tinytorch would not add")
     if model.get("type") == "WordLevel":
         tokens = _vocab_list(model.get("vocab"), source)
-        if tokens[0] != CharTokenizer.UNK or model.get("unk_token") != CharTokenizer.UNK:
-            raise ValueError(f"{source}: a WordLevel tokenizer loads as a CharTokenizer only with '<UNK>' as id 0")
-        return CharTokenizer(tokens)
+        if tokens[0] != CharTokenizer.UNK or model.get("unk_token") != CharTokenizer.UNK \
+                or d.get("pre_tokenizer") != CHAR_PRE_TOKENIZER:
+            raise ValueError(f"{source}: a WordLevel tokenizer loads as a CharTokenizer only with '<UNK>' as id 0 "
+                             f"and one piece per character (as tinytorch writes it)")
+        try:
+            return CharTokenizer(tokens)
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
     if model.get("type") != "BPE":
         raise ValueError(f"{source}: tokenizer model {model.get('type')!r:.30} is not supported (WordLevel or BPE)")
     added = d.get("added_tokens") or []
