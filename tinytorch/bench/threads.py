@@ -8,13 +8,14 @@ on a quiet machine and with one core kept busy by another process (benchmarks/be
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
 
-from ..core.threads import ENV_VARS
+from ..core.threads import ENV_VARS, CoreMonitor
 from .common import median
 
 TEXT_BYTES = 150_000
@@ -49,21 +50,30 @@ def busy_core(active: bool):
             child.wait()
 
 
-def train_once(data: str, folder: str, size: str, steps: int, extra: list) -> tuple[float, str]:
-    """(wall seconds, threads in use) of one `tinytorch train` process."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def train_once(data: str, folder: str, size: str, steps: int, extra: list) -> tuple[float, float, str, float]:
+    """(wall seconds, CPU seconds, threads in use, cores other processes kept busy meanwhile) of one
+    `tinytorch train` process."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     out = os.path.join(folder, f"run-{time.monotonic_ns()}.safetensors")
     cmd = [sys.executable, "-c", CHILD, "train", "--data", data, "--size", size, "--steps", str(steps),
            "--out", out, "--no-progress", *extra]
+    before, child_before = CoreMonitor._sample(), _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     seconds = time.perf_counter() - start
+    after, child = CoreMonitor._sample(), _children_cpu() - child_before
+    others = ((after[1] - before[1]) - (after[2] - before[2]) - child) / seconds if before and after else float("nan")
     if done.returncode != 0:
         raise RuntimeError(f"bench threads: {' '.join(cmd[3:])} failed: {done.stderr.strip()[-500:]}")
     used = [line.split(":", 1)[1].strip() for line in done.stdout.splitlines() if line.startswith("threads in use:")]
-    return seconds, (used[-1] if used else "?")
+    return seconds, child, (used[-1] if used else "?"), max(0.0, others)
 
 
 def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
@@ -71,11 +81,13 @@ def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
     with tempfile.TemporaryDirectory() as folder, busy_core(busy):
         data = write_text(folder)
         samples = {name: [] for name in SETTINGS}
-        used = {}
+        used, cpu, others = {}, {name: [] for name in SETTINGS}, {name: [] for name in SETTINGS}
         for _ in range(repeats):
             for name, extra in SETTINGS.items():
-                seconds, used[name] = train_once(data, folder, size, steps, extra)
+                seconds, cpu_seconds, used[name], busy_cores = train_once(data, folder, size, steps, extra)
                 samples[name].append(seconds)
+                cpu[name].append(cpu_seconds)
+                others[name].append(busy_cores)
     medians = {name: median(values) for name, values in samples.items()}
     best = min(medians["1 thread"], medians["2 threads"])
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -84,6 +96,8 @@ def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
         f"(median of {repeats}; load average after: {load})")
     for name, seconds in medians.items():
         runs = ", ".join(f"{s:.1f}" for s in samples[name])
-        out(f"  {name:9s}: {seconds:6.1f} s  (runs {runs}; BLAS threads in use at the last step: {used[name]})")
+        load = ", ".join(f"{c:.1f}" for c in others[name])
+        out(f"  {name:9s}: {seconds:6.1f} s  (runs {runs}; CPU {median(cpu[name]):.1f} s; other processes busy "
+            f"on {load} cores; BLAS threads in use at the last step: {used[name]})")
     out(f"  default / best pinned: {medians['default'] / best:.2f}")
     return {"medians": medians, "samples": samples, "ratio": medians["default"] / best}
