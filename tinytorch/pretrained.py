@@ -12,7 +12,7 @@ import re
 
 from .core.checkpoint import load_checkpoint, read_checkpoint
 from .core.config import GPTConfig
-from .core.fileio import short_list
+from .core.fileio import as_path, short_list
 
 _BLOCK = re.compile(r"model\.blocks\.(\d{1,9})\.")  # longer numbers are not blocks (and int() limits them)
 
@@ -23,7 +23,7 @@ def load_pretrained(path):
     The model is in eval mode. Any problem with the file is a ValueError (or FileNotFoundError)
     naming the path and the field.
     """
-    path = os.fspath(path)
+    path = as_path(path, "load_pretrained")
     if os.path.isdir(path):
         from .hf import load_gpt2_directory
 
@@ -39,7 +39,7 @@ def load_gpt_checkpoint(path, check_vocab: bool = True):
     """
     from .core.transformer import GPT
 
-    path = os.fspath(path)
+    path = as_path(path, "load_pretrained")
     meta, _ = read_checkpoint(path, tensors=False)  # header only: config, tokenizer and tensor shapes
     tokenizer = checkpoint_tokenizer(path, meta)
     config = checkpoint_gpt_config(path, meta, tokenizer.vocab_size)

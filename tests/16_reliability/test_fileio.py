@@ -104,3 +104,19 @@ def test_short_list_bounds_what_it_shows():
     assert short_list(["a", "b"]) == "['a', 'b']"
     assert short_list(range(300_000)) == "['0', '1', '2', '3', '4'] and 299995 more"
     assert len(short_list(["x" * 10 ** 6])) < 80
+
+
+@pytest.mark.parametrize("bad", [123, None, 2.5, b"/tmp/x", ["a"]])
+def test_every_path_taking_function_names_a_bad_path(bad):
+    import tinytorch
+
+    calls = {
+        "atomic_write": lambda: atomic_write(bad, b"x"),
+        "check_writable": lambda: check_writable(bad),
+        "save_checkpoint": lambda: tinytorch.save_checkpoint(bad, tinytorch.Linear(2, 2)),
+        "load_checkpoint": lambda: tinytorch.load_checkpoint(bad),
+        "load_pretrained": lambda: tinytorch.load_pretrained(bad),
+    }
+    for where, call in calls.items():
+        with pytest.raises(TypeError, match=f"{where}: path must be a str or os.PathLike, got "):
+            call()

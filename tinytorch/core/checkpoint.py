@@ -16,7 +16,7 @@ from safetensors import safe_open
 from safetensors.numpy import save as _serialize
 
 from .config import GPTConfig
-from .fileio import atomic_write, short_list
+from .fileio import as_path, atomic_write, short_list
 from .random import get_rng, get_rng_state, set_rng_state
 
 FORMAT_NAME = "tinytorch-checkpoint"
@@ -48,7 +48,7 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
     the header metadata as one JSON blob under the key "tinytorch". A GPT's `GPTConfig` is stored
     as "model_config", so the file alone can rebuild the model (`tinytorch.load_pretrained`).
     """
-    path = os.fspath(path)
+    path = as_path(path, "save_checkpoint")
     tensors = {f"model.{name}": np.ascontiguousarray(p.data) for name, p in model.named_parameters()}
     blob = {
         "format": FORMAT_NAME,
@@ -145,7 +145,7 @@ def read_checkpoint(path, tensors=("model.", "optim.")) -> tuple[dict, dict]:
     `GPTConfig` (or None); `metadata["shapes"]` maps every tensor key to its shape.
     Raises FileNotFoundError or ValueError naming the file.
     """
-    path = os.fspath(path)
+    path = as_path(path, "load_checkpoint")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_checkpoint: no checkpoint file at '{path}'")
     _check_header_length(path)
@@ -234,7 +234,7 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
     is being restored. Any problem is a ValueError naming the file and the field, raised before the
     model, optimizer, schedule or RNG change.
     """
-    path = os.fspath(path)
+    path = as_path(path, "load_checkpoint")
     wanted = tuple(prefix for prefix, obj in (("model.", model), ("optim.", optimizer)) if obj is not None)
     blob, arrays = read_checkpoint(path, tensors=wanted)
     model_state = optim_state = None

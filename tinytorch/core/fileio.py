@@ -12,6 +12,15 @@ import os
 import uuid
 
 
+def as_path(path, where: str) -> str:
+    """`path` (a str or os.PathLike naming a text path) as a str; anything else is a TypeError naming `where`."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"{where}: path must be a str or os.PathLike, got {path!r:.60} ({type(path).__name__})")
+    return path
+
+
 def short_list(names, limit: int = 5, width: int = 60) -> str:
     """At most `limit` names (each cut to `width` characters) and 'and N more': bounded error messages."""
     names = list(names)
@@ -39,7 +48,7 @@ def check_writable(path) -> str:
     The parent folder must exist and be writable, and `path` must not be a folder. Call it before
     long work (training) so a bad output path fails at once, not after an hour.
     """
-    path = os.fspath(path)
+    path = as_path(path, "check_writable")
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise ValueError(f"cannot write '{path}': it is a folder")
@@ -57,7 +66,7 @@ def atomic_write(path, data: bytes | str) -> str:
     On failure the target is unchanged, the temporary file is removed, and the OSError names the
     path and the cause (e.g. 'No space left on device').
     """
-    path = os.fspath(path)
+    path = as_path(path, "atomic_write")
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray, memoryview)):
