@@ -331,3 +331,22 @@ def test_char_tokenizer_travels_with_the_checkpoint(tmp_path):
     restored = type(tok).from_dict(load_checkpoint(path)["tokenizer"])
     text = "hello f(x)"
     assert restored.encode(text) == tok.encode(text) and restored.decode(tok.encode(text)) == text
+
+
+def test_bad_arguments_are_named_before_anything_is_written(tmp_path):
+    model, opt, _, _ = trained()
+    path = tmp_path / "ckpt.safetensors"
+    with pytest.raises(TypeError, match="save_checkpoint: model must have a named_parameters"):
+        save_checkpoint(path, None)
+    with pytest.raises(ValueError, match="save_checkpoint: step must be a non-negative int, got -1"):
+        save_checkpoint(path, model, opt, step=-1)  # a file whose step no loader would accept
+    with pytest.raises(TypeError, match="save_checkpoint: step must be a non-negative int, got 2.5"):
+        save_checkpoint(path, model, step=2.5)
+    with pytest.raises(TypeError, match="save_checkpoint: optimizer must have a state_dict"):
+        save_checkpoint(path, model, "adam")
+    assert os.listdir(tmp_path) == []
+    save_checkpoint(path, model, opt)
+    with pytest.raises(TypeError, match="load_checkpoint: model must have a named_parameters"):
+        load_checkpoint(path, model=3)
+    with pytest.raises(TypeError, match="load_checkpoint: schedule must have a state_dict"):
+        load_checkpoint(path, model, schedule=object())

@@ -18,6 +18,7 @@ from safetensors.numpy import save as _serialize
 from .config import GPTConfig
 from .fileio import as_path, atomic_write, short_list
 from .random import get_rng, get_rng_state, set_rng_state
+from .validation import check_int
 
 FORMAT_NAME = "tinytorch-checkpoint"
 FORMAT_VERSION = 1
@@ -49,11 +50,13 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
     as "model_config", so the file alone can rebuild the model (`tinytorch.load_pretrained`).
     """
     path = as_path(path, "save_checkpoint")
+    _check_targets("save_checkpoint", model, optimizer, schedule, need_model=True)
+    step = check_int(step, "step", "save_checkpoint", minimum=0)
     tensors = {f"model.{name}": np.ascontiguousarray(p.data) for name, p in model.named_parameters()}
     blob = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "step": int(step),
+        "step": step,
         "config": config.to_dict() if isinstance(config, GPTConfig) else config,
         "model_config": model.config.to_dict() if isinstance(getattr(model, "config", None), GPTConfig) else None,
         "tokenizer": _tokenizer_dict(tokenizer),
@@ -78,6 +81,14 @@ def save_checkpoint(path, model, optimizer=None, *, step: int = 0, config=None, 
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return atomic_write(path, data)
+
+
+def _check_targets(where: str, model, optimizer, schedule, need_model: bool = False) -> None:
+    """TypeError naming the argument unless each given object has the state methods a checkpoint uses."""
+    for name, obj, method in (("model", model, "named_parameters"), ("optimizer", optimizer, "state_dict"),
+                              ("schedule", schedule, "state_dict")):
+        if (obj is not None or (name == "model" and need_model)) and not callable(getattr(obj, method, None)):
+            raise TypeError(f"{where}: {name} must have a {method}() method, got {obj!r:.60} ({type(obj).__name__})")
 
 
 def _bad(path: str, what: str) -> ValueError:
@@ -235,6 +246,7 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
     model, optimizer, schedule or RNG change.
     """
     path = as_path(path, "load_checkpoint")
+    _check_targets("load_checkpoint", model, optimizer, schedule)
     wanted = tuple(prefix for prefix, obj in (("model.", model), ("optim.", optimizer)) if obj is not None)
     blob, arrays = read_checkpoint(path, tensors=wanted)
     model_state = optim_state = None
