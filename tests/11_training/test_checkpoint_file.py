@@ -350,3 +350,5 @@ def test_bad_arguments_are_named_before_anything_is_written(tmp_path):
         load_checkpoint(path, model=3)
     with pytest.raises(TypeError, match="load_checkpoint: schedule must have a state_dict"):
         load_checkpoint(path, model, schedule=object())
+    with pytest.raises(TypeError, match="load_checkpoint: restore_rng must be a bool, got 'no'"):
+        load_checkpoint(path, model, restore_rng="no")

@@ -18,7 +18,7 @@ from safetensors.numpy import save as _serialize
 from .config import GPTConfig
 from .fileio import as_path, atomic_write, short_list
 from .random import get_rng, get_rng_state, set_rng_state
-from .validation import check_int
+from .validation import check_bool, check_int
 
 FORMAT_NAME = "tinytorch-checkpoint"
 FORMAT_VERSION = 1
@@ -269,6 +269,7 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
             raise _bad(path, f"has a bad schedule state: {str(exc):.300}") from None
     if restore_rng is None:
         restore_rng = model is not None or optimizer is not None
+    restore_rng = check_bool(restore_rng, "restore_rng", "load_checkpoint")
     if restore_rng:
         _check_rng_state(path, blob.get("rng_state"))
 
