@@ -213,3 +213,14 @@ def test_trainer_and_tokenizer_reject_malformed_state(tmp_path):
         Tokenizer.load(bad_json)
     with pytest.raises(ValueError, match="unknown tokenizer type"):
         Tokenizer.from_dict({"type": ["CharTokenizer"], "format_version": 1})
+
+
+def test_a_binary_or_inconsistent_tokenizer_file_is_a_value_error_naming_it(tmp_path):
+    binary = tmp_path / "tok.json"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValueError, match=r"Tokenizer\.load: .*tok\.json is not valid JSON text"):
+        Tokenizer.load(binary)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"type": "CharTokenizer", "format_version": 1, "chars": ["a", "a"]}))
+    with pytest.raises(ValueError, match=r"Tokenizer\.load: .*bad\.json: CharTokenizer.*duplicate characters"):
+        Tokenizer.load(bad)

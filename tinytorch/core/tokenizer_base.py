@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 
-from .fileio import atomic_write
+from .fileio import as_path, atomic_write
 from .validation import as_token_ids
 
 FORMAT_VERSION = 1
@@ -79,11 +78,15 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path) -> "Tokenizer":
-        """Read a file written by `save`."""
-        path = os.fspath(path)
+        """Read a file written by `save`; a bad file is a ValueError naming it (the rebuild is bounded by its size)."""
+        where = f"{cls.__name__}.load"
+        path = as_path(path, where)
         with open(path, encoding="utf-8") as f:
             try:
                 d = json.load(f)
-            except (json.JSONDecodeError, RecursionError) as e:  # RecursionError: absurdly deep nesting
-                raise ValueError(f"{cls.__name__}.load: {path} is not valid JSON ({e})") from None
-        return cls.from_dict(d)
+            except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError; Recursion: deep nesting
+                raise ValueError(f"{where}: {path} is not valid JSON text ({str(e):.200})") from None
+        try:
+            return cls.from_dict(d)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{where}: {path}: {str(e):.300}") from None
