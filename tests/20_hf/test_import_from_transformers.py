@@ -102,3 +102,16 @@ def test_model_brought_here_exports_back_to_transformers(hf_directory, tmp_path)
     ids = tokenizer.encode(MIXED)[:64]
     np.testing.assert_allclose(hf_logits(again, ids), hf_logits(hf, ids), atol=1e-5, rtol=0)
     assert transformers.AutoTokenizer.from_pretrained(out)(MIXED)["input_ids"] == tokenizer.encode(MIXED)
+
+
+def test_padded_vocabulary_loads_and_exports_back(tmp_path, hf_tokenizer):
+    """GPT-2 models often round their vocabulary up (50257 -> 50304): more rows than the tokenizer has ids."""
+    hf = gpt2_model(hf_tokenizer.get_vocab_size() + 7, tied=True)
+    hf.save_pretrained(tmp_path / "padded")
+    fast_tokenizer(hf_tokenizer).save_pretrained(tmp_path / "padded")
+    model, tokenizer = load_gpt2_directory(tmp_path / "padded")
+    assert model.vocab_size == tokenizer.vocab_size + 7
+    ids = tokenizer.encode(MIXED)[:64]
+    np.testing.assert_allclose(model(np.array([ids])).data[0], hf_logits(hf, ids), atol=1e-4, rtol=0)
+    out = tt.save_pretrained(model, tokenizer, tmp_path / "again")
+    assert transformers.GPT2LMHeadModel.from_pretrained(out).config.vocab_size == model.vocab_size

@@ -151,8 +151,8 @@ def test_export_replaces_an_earlier_export_atomically(directory):
 
 def test_bad_arguments_fail_before_anything_is_written(tmp_path):
     tokenizer = tt.CharTokenizer().build_vocab("abc")
-    model = tt.GPT(tokenizer.vocab_size + 1, 8, 1, 2, max_seq_len=8)
-    with pytest.raises(ValueError, match="the tokenizer has 4 ids, the model 5"):
+    model = tt.GPT(tokenizer.vocab_size - 1, 8, 1, 2, max_seq_len=8)
+    with pytest.raises(ValueError, match="the tokenizer has 4 ids but the model only 3"):
         tt.save_pretrained(model, tokenizer, tmp_path / "out")
     with pytest.raises(TypeError, match="must be a tinytorch GPT"):
         tt.save_pretrained(tt.Linear(2, 2), tokenizer, tmp_path / "out")

@@ -64,9 +64,9 @@ def save_pretrained(model, tokenizer, directory) -> str:
     directory = os.fspath(directory)
     if not isinstance(model, GPT):
         raise TypeError(f"save_pretrained: model must be a tinytorch GPT, got {type(model).__name__}")
-    if tokenizer.vocab_size != model.vocab_size:
-        raise ValueError(f"save_pretrained: the tokenizer has {tokenizer.vocab_size} ids, the model "
-                         f"{model.vocab_size}; they must be the same")
+    if tokenizer.vocab_size > model.vocab_size:  # fewer is fine: GPT-2 models may pad their vocabulary
+        raise ValueError(f"save_pretrained: the tokenizer has {tokenizer.vocab_size} ids but the model only "
+                         f"{model.vocab_size}")
     tok_json = tokenizer_json(tokenizer)  # raises for tokenizers HF cannot express, before any write
     _check_directory(directory)
     tied = is_tied(model)
