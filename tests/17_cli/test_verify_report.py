@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 
+import numpy as np
 import pytest
 
 from tinytorch.experiments import verification as V
@@ -59,6 +60,46 @@ def test_attention_maps_are_causal_distributions(copilot_report):
         assert weights.shape == (run.model.num_heads, len(ids), len(ids))
         assert abs(weights.sum(axis=-1) - 1).max() < 1e-5
         assert abs(weights[:, 0, 1:]).max() == 0.0  # the first token sees only itself
+
+
+def test_quick_validation_box_is_rendered_not_raw_markdown(copilot_report):
+    _, path = copilot_report
+    page = open(path, encoding="utf-8").read()
+    box = page.split('<div class="quick">')[1].split("</div>")[0]
+    assert "<strong>Quick Validation Results</strong>" in box and "<li>Initial loss:" in box
+    assert "**" not in box and "\n- " not in box
+
+
+def test_plots_have_axis_labels_a_colour_bar_and_readable_ticks(copilot_report):
+    from tinytorch.report import plots
+
+    verification, _ = copilot_report
+    loss_fig = plots.verification_loss_figure(verification.artifacts)
+    for ax in loss_fig.axes:
+        assert ax.get_xlabel() == "optimizer step" and "loss" in ax.get_ylabel()
+        low, high = ax.get_ylim()
+        labels = [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks()) if low <= v <= high]
+        labels += [t.get_text() for t in ax.get_yticklabels(minor=True)]
+        shown = [text for text in labels if text]  # minor ticks carry no label
+        assert 2 <= len(shown) <= 8 and all(re.fullmatch(r"[\d.]+", text) for text in shown), shown
+    run = next(iter(verification.artifacts["copilot"].values()))
+    ids = run.tokenizer.encode("def add(a, b):")
+    maps = attention_maps(run.model, ids)
+    fig = plots.attention_figure(maps, [run.tokenizer.decode([i]) for i in ids])
+    heatmaps = [ax for ax in fig.axes if ax.images]
+    colour_bars = [ax for ax in fig.axes if ax.get_ylabel() == "attention probability"]
+    assert len(heatmaps) == len(maps) * maps[0].shape[0] and len(colour_bars) == 1
+    assert all(t.get_fontsize() >= 8 for ax in heatmaps for t in ax.get_xticklabels())
+
+
+def test_attention_maps_are_the_models_own(copilot_report):
+    verification, _ = copilot_report
+    run = next(iter(verification.artifacts["copilot"].values()))
+    ids = run.tokenizer.encode("def add(a, b):")
+    run.model.eval()
+    _, weights = run.model(np.asarray([ids]), return_attention=True)
+    for ours, theirs in zip(attention_maps(run.model, ids), weights):
+        np.testing.assert_array_equal(ours, np.asarray(theirs)[0])
 
 
 def test_verify_report_flag_writes_the_page(capsys, tmp_path):

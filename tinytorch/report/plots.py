@@ -139,8 +139,9 @@ def attention_figure(maps: list, tokens: list) -> Figure:
     t = len(tokens)
     cols = min(heads, 2)
     rows = (layers * heads + cols - 1) // cols
-    panel = max(3.0, 0.2 * t + 1.0)  # inches: about 0.2 inch (20 px) per token
-    fig = new_figure(panel * cols + 1.2, panel * rows + 0.6)
+    panel = max(2.5, 0.2 * t)  # inches of heatmap: about 0.2 inch (20 px) per token
+    fig = new_figure(cols * (panel + 1.0) + 1.2, rows * (panel + 0.8) + 0.4)  # + tick labels, titles, colour bar
+    fig.set_layout_engine("constrained")
     labels = [repr(c)[1:-1] if c.strip() else ("\\n" if c == "\n" else "\u2423") for c in tokens]
     axes, image = [], None
     for layer, weights in enumerate(maps):
@@ -155,6 +156,6 @@ def attention_figure(maps: list, tokens: list) -> Figure:
             ax.set_xlabel("key (attended-to token)", fontsize=9)
             ax.set_ylabel("query token", fontsize=9)
             axes.append(ax)
-    fig.colorbar(image, ax=axes, shrink=0.5, label="attention probability")
+    fig.colorbar(image, ax=axes, shrink=0.4, aspect=30, label="attention probability")
     fig.suptitle("Attention of the trained copilot (rows: queries, columns: keys)", fontsize=12)
     return fig
