@@ -6,6 +6,7 @@ usage: python scripts/make_figures.py [--out DIR] [--only NAME[,NAME]]
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ from tinytorch import GPT, Adam, GPTConfig, CharTokenizer, CrossEntropyLoss, Ten
 from tinytorch.data.python_snippets import MEMORIZATION_PATTERNS  # noqa: E402
 from tinytorch.experiments.memorization import padded_patterns, run_memorization  # noqa: E402
 from tinytorch.experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE  # noqa: E402
+from tinytorch.report import attention_maps  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PNG_METADATA = {"Software": None}  # no version stamp: the same figure gives the same bytes
@@ -67,10 +69,8 @@ def memorization_loss(out_dir: str) -> str:
 
 # ----- attention before and after training -------------------------------------------------------
 def head_weights(model: GPT, ids: np.ndarray) -> np.ndarray:
-    """(H, T, T) attention weights of the first block for one sequence of ids."""
-    x = model.token_embedding(ids[None]) + model.position_embedding(np.arange(len(ids)))  # (1, T, C)
-    block = model.blocks[0]
-    return block.attention.attention_weights(block.ln1(x), causal=True)[0]
+    """(H, T, T) attention weights of the first block for one sequence of ids (the model's return_attention)."""
+    return attention_maps(model, ids)[0]
 
 
 def attention_map(out_dir: str) -> str:
@@ -85,8 +85,8 @@ def attention_map(out_dir: str) -> str:
     before = head_weights(model, ids)
     trainer = Trainer(model, Adam(model.parameters(), lr=recipe.lr), CrossEntropyLoss(),
                       grad_clip_value=recipe.clip_value)
-    for _ in range(recipe.steps):
-        loss = trainer.train_step(data[:, :-1], data[:, 1:])
+    trainer.fit(itertools.repeat((data[:, :-1], data[:, 1:])), steps=recipe.steps)  # all patterns, every step
+    loss = trainer.last_loss
     after = head_weights(model, ids)
     # Show the head that learned the sharpest pattern: the lowest mean entropy of its rows.
     entropy = -(after * np.log(after + 1e-12)).sum(axis=-1).mean(axis=-1)  # (H,)
