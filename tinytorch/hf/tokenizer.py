@@ -19,9 +19,15 @@ from .config import read_json
 #: and Python's `\s` also holds U+001C..U+001F, which Unicode's White_Space does not.
 HF_SPLIT_PATTERN = (r" ?[\p{L}\p{N}_]+| ?[^\s\x1c-\x1f\p{L}\p{N}_]+"
                     r"|[\s\x1c-\x1f]+(?![^\s\x1c-\x1f])|[\s\x1c-\x1f]+")
-#: Every character its own piece (what a CharTokenizer does).
-CHAR_PRE_TOKENIZER = {"type": "Split", "pattern": {"Regex": r"[\s\S]"}, "behavior": "Isolated", "invert": False}
 MAX_TOKENIZER_BYTES = 64 << 20  # GPT-2's tokenizer.json is 1.4 MB
+
+
+def _split(regex: str) -> dict:
+    """A pre-tokenizer that cuts text into the matches of `regex`, each match one piece."""
+    return {"type": "Split", "pattern": {"Regex": regex}, "behavior": "Isolated", "invert": False}
+
+
+CHAR_PRE_TOKENIZER = _split(r"[\s\S]")  # every character its own piece, as a CharTokenizer reads text
 
 
 def _byte_level(use_regex: bool) -> dict:
@@ -48,8 +54,7 @@ def tokenizer_json(tokenizer) -> dict:
         if tokenizer.split_pattern == GPT2_SPLIT_PATTERN:
             pre = _byte_level(use_regex=True)
         else:
-            split = {"type": "Split", "pattern": {"Regex": HF_SPLIT_PATTERN}, "behavior": "Isolated", "invert": False}
-            pre = {"type": "Sequence", "pretokenizers": [split, _byte_level(use_regex=False)]}
+            pre = {"type": "Sequence", "pretokenizers": [_split(HF_SPLIT_PATTERN), _byte_level(use_regex=False)]}
         return {**base, "added_tokens": [_added(i, t) for t, i in sorted(tokenizer.special_tokens.items(),
                                                                            key=lambda item: item[1])],
                 "pre_tokenizer": pre, "decoder": _byte_level(use_regex=True),
@@ -122,8 +127,8 @@ def _pattern_of(pre: dict, source: str) -> str:
             and pre.get("use_regex", True):
         return GPT2_SPLIT_PATTERN
     parts = pre.get("pretokenizers") if isinstance(pre, dict) and pre.get("type") == "Sequence" else None
-    if isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], dict) and isinstance(parts[1], dict) \
-            and parts[0].get("pattern") == {"Regex": HF_SPLIT_PATTERN} and parts[1].get("type") == "ByteLevel" \
+    if isinstance(parts, list) and len(parts) == 2 and parts[0] == _split(HF_SPLIT_PATTERN) \
+            and isinstance(parts[1], dict) and parts[1].get("type") == "ByteLevel" \
             and parts[1].get("use_regex") is False and not parts[1].get("add_prefix_space"):
         return SPLIT_PATTERN
     raise ValueError(f"{source}: unsupported pre_tokenizer {str(pre):.120}; tinytorch reads GPT-2's ByteLevel "
