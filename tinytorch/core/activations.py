@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from . import functions as F
 from .layers import Module
-from .validation import as_tensor, check_int
+from .validation import as_tensor, check_choice, check_int
 
 
 class ReLU(Module):
     """max(0, x)."""
 
     def forward(self, x):
-        return F.relu(as_tensor(x))
+        return F.relu(as_tensor(x, name="input", where="ReLU"))
 
 
 class GELU(Module):
@@ -19,12 +19,10 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "tanh"):
         super().__init__()
-        if approximate not in ("tanh", "none"):
-            raise ValueError(f"GELU: approximate must be 'tanh' or 'none', got {approximate!r}")
-        self.approximate = approximate
+        self.approximate = check_choice(approximate, ("tanh", "none"), "approximate", "GELU")
 
     def forward(self, x):
-        return F.gelu(as_tensor(x), self.approximate)
+        return F.gelu(as_tensor(x, name="input", where="GELU"), self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -34,12 +32,12 @@ class Sigmoid(Module):
     """1 / (1 + e^-x), computed without overflow."""
 
     def forward(self, x):
-        return F.sigmoid(as_tensor(x))
+        return F.sigmoid(as_tensor(x, name="input", where="Sigmoid"))
 
 
 class Tanh(Module):
     def forward(self, x):
-        return F.tanh(as_tensor(x))
+        return F.tanh(as_tensor(x, name="input", where="Tanh"))
 
 
 class Softmax(Module):
@@ -50,4 +48,4 @@ class Softmax(Module):
         self.dim = check_int(dim, "dim", "Softmax")
 
     def forward(self, x, dim: int | None = None):
-        return F.softmax(as_tensor(x), self.dim if dim is None else dim)
+        return F.softmax(as_tensor(x, name="input", where="Softmax"), self.dim if dim is None else dim)

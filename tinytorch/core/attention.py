@@ -34,7 +34,8 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
     (..., Tq, Tk); `causal=True` also blocks keys after each query. The returned weights are
     for inspection and carry no gradient.
     """
-    Q, K, V = as_tensor(Q), as_tensor(K), as_tensor(V)
+    where = "scaled_dot_product_attention"
+    Q, K, V = (as_tensor(t, name=name, where=where) for t, name in ((Q, "Q"), (K, "K"), (V, "V")))
     causal = check_bool(causal, "causal", "scaled_dot_product_attention")
     for name, t in (("Q", Q), ("K", K), ("V", V)):
         if t.ndim < 2:
@@ -86,7 +87,7 @@ class MultiHeadAttention(Module):
         With `return_attention=True`, returns (output, weights): the (B, H, T, T_keys) attention
         probabilities as an ndarray, for inspection (they carry no gradient).
         """
-        x = as_tensor(x)
+        x = as_tensor(x, name="input", where="MultiHeadAttention")
         causal = check_bool(causal, "causal", "MultiHeadAttention")
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(f"MultiHeadAttention: expected input (batch, seq_len, {self.embed_dim}), got {x.shape}")

@@ -79,7 +79,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False, seed=None):
-        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        if isinstance(dataset, (str, bytes)) or not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got {describe(dataset)}")
         self.batch_size = check_int(batch_size, "batch_size", "DataLoader", minimum=1)
         self.shuffle = check_bool(shuffle, "shuffle", "DataLoader")

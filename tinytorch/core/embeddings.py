@@ -10,7 +10,7 @@ from . import functions as F
 from .layers import Module, Parameter
 from .random import get_rng
 from .tensor import Tensor
-from .validation import as_tensor, as_token_ids, check_bool, check_int
+from .validation import as_tensor, as_token_ids, check_bool, check_choice, check_int
 
 
 class Embedding(Module):
@@ -44,9 +44,9 @@ def _check_sizes(max_seq_len, embed_dim, where: str) -> tuple[int, int]:
             check_int(embed_dim, "embed_dim", where, minimum=1))
 
 
-def _check_length(x: Tensor, max_seq_len: int, where: str) -> int:
-    if x.ndim < 2:
-        raise ValueError(f"{where}: expected input of shape (..., seq_len, embed_dim), got {x.shape}")
+def _check_length(x: Tensor, max_seq_len: int, embed_dim: int, where: str) -> int:
+    if x.ndim < 2 or x.shape[-1] != embed_dim:
+        raise ValueError(f"{where}: expected input of shape (..., seq_len, {embed_dim}), got {x.shape}")
     seq_len = x.shape[-2]
     if seq_len > max_seq_len:
         raise ValueError(f"{where}: sequence length {seq_len} exceeds max_seq_len {max_seq_len}")
@@ -62,8 +62,8 @@ class PositionalEncoding(Module):
         self.position_embeddings = Parameter((0.02 * get_rng().standard_normal((max_seq_len, embed_dim))).astype(np.float32))
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_tensor(x)
-        seq_len = _check_length(x, self.max_seq_len, "PositionalEncoding")
+        x = as_tensor(x, name="input", where="PositionalEncoding")
+        seq_len = _check_length(x, self.max_seq_len, self.embed_dim, "PositionalEncoding")
         return x + self.position_embeddings[:seq_len]
 
 
@@ -76,8 +76,8 @@ class SinusoidalPositionalEncoding(Module):
         self.table = sinusoidal_table(max_seq_len, embed_dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_tensor(x)
-        seq_len = _check_length(x, self.max_seq_len, "SinusoidalPositionalEncoding")
+        x = as_tensor(x, name="input", where="SinusoidalPositionalEncoding")
+        seq_len = _check_length(x, self.max_seq_len, self.embed_dim, "SinusoidalPositionalEncoding")
         return x + self.table[:seq_len].astype(x.dtype, copy=False)
 
 
@@ -88,6 +88,7 @@ class EmbeddingLayer(Module):
                  pos_encoding: str | None = "learned", scale_embeddings: bool = False):
         super().__init__()
         check_bool(scale_embeddings, "scale_embeddings", "EmbeddingLayer")
+        check_choice(pos_encoding, ("learned", "sinusoidal", None), "pos_encoding", "EmbeddingLayer")
         self.token_embedding = Embedding(vocab_size, embed_dim)
         if pos_encoding == "learned":
             self.pos_encoding = PositionalEncoding(max_seq_len, embed_dim)

@@ -38,7 +38,11 @@ def _new(data: np.ndarray, requires_grad, where: str) -> Tensor:
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of `data` (floats float32, integers int64, unless `dtype` says)."""
     data = data.data if isinstance(data, Tensor) else data
-    array = np.array(data, dtype=None if dtype is None else _dtype(dtype, "tensor"))
+    dtype_asked = None if dtype is None else _dtype(dtype, "tensor")
+    try:
+        array = np.array(data, dtype=dtype_asked)
+    except ValueError:  # ragged nested lists, or text asked to be numbers
+        raise ValueError(f"tensor: data must be a rectangular array of numbers, got {describe(data)}") from None
     if dtype is None and array.dtype.kind == "f":
         array = array.astype(np.float32)
     return _new(array, requires_grad, "tensor")
@@ -83,7 +87,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         raise ValueError(f"arange: step must be non-zero, got {step!r}")
     all_ints = all(isinstance(v, (int, np.integer)) for v in bounds.values())
     dtype = _dtype(dtype, "arange", default=np.int64 if all_ints else np.float32)
-    return _new(np.arange(start, end, step).astype(dtype), requires_grad, "arange")
+    try:
+        values = np.arange(start, end, step)
+    except (ValueError, MemoryError):  # more values than an array can hold
+        raise ValueError(f"arange: start {start}, end {end} and step {step} give too many values to hold") from None
+    return _new(values.astype(dtype), requires_grad, "arange")
 
 
 def _float_dtype(dtype, where: str) -> np.dtype:

@@ -11,15 +11,28 @@ from .attention import scaled_dot_product_attention
 from .layers import Dropout
 from .losses import CrossEntropyLoss, MSELoss, log_softmax
 from .tensor import Tensor
-from .validation import as_token_ids
+from .validation import as_tensor, as_token_ids
 
-relu = _ops.relu
 gelu = _ops.gelu
-sigmoid = _ops.sigmoid
-tanh = _ops.tanh
 softmax = _ops.softmax
-linear = _ops.linear
 layer_norm = _ops.layer_norm
+
+
+def relu(x) -> Tensor:
+    return _ops.relu(as_tensor(x, name="input", where="relu"))
+
+
+def sigmoid(x) -> Tensor:
+    return _ops.sigmoid(as_tensor(x, name="input", where="sigmoid"))
+
+
+def tanh(x) -> Tensor:
+    return _ops.tanh(as_tensor(x, name="input", where="tanh"))
+
+
+def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight + bias with weight (in_features, out_features), as `Linear` stores it."""
+    return _ops.linear(as_tensor(x, name="input", where="linear"), weight, bias)
 
 
 def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:

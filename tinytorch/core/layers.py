@@ -15,7 +15,7 @@ import numpy as np
 from . import functions as F
 from .random import get_rng
 from .tensor import Tensor
-from .validation import as_tensor, check_bool, check_float, check_int
+from .validation import as_tensor, check_bool, check_float, check_int, describe
 
 
 class Parameter(Tensor):
@@ -159,7 +159,7 @@ class Linear(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(np.float32)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_tensor(x)
+        x = as_tensor(x, name="input", where="Linear")
         if x.ndim == 0:  # the feature-size check lives in the op
             raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), got a 0-d tensor")
         return F.linear(x, self.weight, self.bias)
@@ -179,7 +179,7 @@ class Dropout(Module):
 
     def forward(self, x: Tensor, training: bool | None = None) -> Tensor:
         active = self.training if training is None else check_bool(training, "training", "Dropout")
-        x = as_tensor(x)
+        x = as_tensor(x, name="input", where="Dropout")
         if not active or self.p == 0.0:
             return x
         return F.dropout(x, self.p, get_rng())
@@ -193,6 +193,8 @@ class ModuleList(Module):
 
     def __init__(self, modules=()):
         super().__init__()
+        if isinstance(modules, Module) or not hasattr(modules, "__iter__"):
+            raise TypeError(f"{type(self).__name__}: modules must be a list of Modules, got {describe(modules)}")
         for module in modules:
             self.append(module)
 

@@ -7,26 +7,26 @@ import numpy as np
 from . import functions as F
 from .layers import Module
 from .tensor import Tensor
-from .validation import as_tensor, as_token_ids, check_float, check_int
+from .validation import as_tensor, as_token_ids, check_choice, check_float, check_int
 
 
-def _float_input(x) -> Tensor:
+def _float_input(x, name: str, where: str) -> Tensor:
     """`x` as a floating Tensor: integer or bool scores are computed in float32, never truncated."""
-    x = as_tensor(x)
+    x = as_tensor(x, name=name, where=where)
     return x if x.dtype.kind == "f" else x.astype(np.float32)
 
 
 def log_softmax(x, dim: int = -1) -> Tensor:
     """log(softmax(x)) computed stably in one op."""
-    return F.log_softmax(_float_input(x), dim)
+    return F.log_softmax(_float_input(x, "input", "log_softmax"), dim)
 
 
 class MSELoss(Module):
     """Mean of squared differences."""
 
     def forward(self, predictions, targets) -> Tensor:
-        predictions = _float_input(predictions)
-        targets = F.as_tensor(targets, predictions)
+        predictions = _float_input(predictions, "predictions", "MSELoss")
+        targets = as_tensor(targets, predictions, "targets", "MSELoss")
         if predictions.shape != targets.shape:
             raise ValueError(f"MSELoss: predictions {predictions.shape} and targets {targets.shape} differ in shape")
         diff = predictions - targets
@@ -38,14 +38,13 @@ class CrossEntropyLoss(Module):
 
     def __init__(self, ignore_index: int | None = None, reduction: str = "mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"CrossEntropyLoss: reduction must be mean, sum or none, got {reduction!r}")
+        check_choice(reduction, ("mean", "sum", "none"), "reduction", "CrossEntropyLoss")
         if ignore_index is not None:
             ignore_index = check_int(ignore_index, "ignore_index", "CrossEntropyLoss")
         self.ignore_index, self.reduction = ignore_index, reduction
 
     def forward(self, logits, targets) -> Tensor:
-        logits = _float_input(logits)  # integer logits: 4.0916, not a truncated 4
+        logits = _float_input(logits, "logits", "CrossEntropyLoss")  # integer logits: 4.0916, not a truncated 4
         ids = as_token_ids(targets, None, "CrossEntropyLoss", name="target")
         if logits.ndim < 2 or ids.shape != logits.shape[:-1]:
             raise ValueError(
@@ -73,8 +72,8 @@ class BinaryCrossEntropyLoss(Module):
                                min_inclusive=False)
 
     def forward(self, predictions, targets) -> Tensor:
-        predictions = _float_input(predictions)
-        targets = F.as_tensor(targets, predictions)
+        predictions = _float_input(predictions, "predictions", "BinaryCrossEntropyLoss")
+        targets = as_tensor(targets, predictions, "targets", "BinaryCrossEntropyLoss")
         if predictions.shape != targets.shape:
             raise ValueError(
                 f"BinaryCrossEntropyLoss: predictions {predictions.shape} and targets {targets.shape} differ in shape"

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_int
+
 _rng = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed tinytorch's generator (initialisation, dropout, shuffling, sampling)."""
     global _rng
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-    _rng = np.random.default_rng(int(seed))
+    _rng = np.random.default_rng(check_int(seed, "seed", "manual_seed", minimum=0))
     return _rng
 
 

@@ -10,7 +10,7 @@ from itertools import count
 
 import numpy as np
 
-from .validation import as_tensor, check_axis, check_bool
+from .validation import as_tensor, check_axis, check_bool, describe
 
 _creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
@@ -19,11 +19,14 @@ def _to_array(data, dtype=None) -> np.ndarray:
     """Data as an ndarray: floats become float32 unless `dtype` says otherwise; integers stay."""
     if isinstance(data, Tensor):
         data = data.data
-    arr = np.asarray(data, dtype=dtype)
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except ValueError:  # ragged nested lists, or strings asked to be numbers
+        raise ValueError(f"Tensor: data must be a rectangular array of numbers, got {describe(data)}") from None
     if dtype is None and arr.dtype.kind == "f" and arr.dtype != np.float32:
         arr = arr.astype(np.float32)
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Tensor: cannot hold data of dtype {arr.dtype}")
+        raise TypeError(f"Tensor: cannot hold data of dtype {arr.dtype} (got {describe(data)})")
     return arr
 
 
@@ -38,7 +41,8 @@ class Tensor:
         check_bool(requires_grad, "requires_grad", "Tensor")
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"Tensor: only floating-point tensors can require gradients, got {self.data.dtype}")
+            raise TypeError(f"{type(self).__name__}: only floating-point tensors can require gradients, "
+                            f"got {self.data.dtype}")
         self.requires_grad = check_bool(requires_grad, "requires_grad", "Tensor")
         self.grad = None
         self._ctx = None
@@ -144,7 +148,7 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            grad = as_tensor(gradient, name="gradient", where="backward").data.astype(self.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: gradient shape {grad.shape} does not match tensor shape {self.shape}")
         autograd.run_backward(self, grad)
@@ -242,7 +246,7 @@ class Tensor:
         return F.permute(self, dims)
 
     def unsqueeze(self, dim: int):
-        dim = check_axis(dim, self.ndim + 1, "unsqueeze", "dim")
+        dim = check_axis(dim, self.ndim + 1, "unsqueeze", "dim")  # (..., 1 at dim, ...)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):

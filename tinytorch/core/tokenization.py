@@ -26,7 +26,8 @@ class CharTokenizer(Tokenizer):
     pad_id = 0
 
     def __init__(self, vocab=None):
-        chars = [] if vocab is None else check_texts(vocab, "vocab", "CharTokenizer")
+        # a str is its characters; anything else must be a list of one-character strings
+        chars = [] if vocab is None else list(vocab) if isinstance(vocab, str) else check_texts(vocab, "vocab", "CharTokenizer")
         if chars and chars[0] == self.UNK:  # a full vocabulary, e.g. `tok.vocab` of another tokenizer
             chars = chars[1:]
         self._set_chars(chars, "CharTokenizer")

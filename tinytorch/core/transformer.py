@@ -35,7 +35,7 @@ class LayerNorm(Module):
         self.beta = Parameter(np.zeros(size, dtype=np.float32))
 
     def forward(self, x) -> Tensor:
-        x = as_tensor(x)
+        x = as_tensor(x, name="input", where="LayerNorm")
         if x.ndim == 0:
             raise ValueError(f"LayerNorm: expected input of shape (..., {self.normalized_shape}), got a 0-d tensor")
         if x.shape[-1] != self.normalized_shape:
@@ -47,13 +47,14 @@ class LayerNorm(Module):
 
 
 def _dropout_rate(dropout: float, dropout_prob: float | None, where: str) -> float:
-    """TinyTorch spells the rate `dropout_prob=`, tinytorch `dropout=`: either one, not both."""
-    if dropout_prob is None:
-        return dropout
-    if dropout:
+    """TinyTorch spells the rate `dropout_prob=`, tinytorch `dropout=`: either one, not both; in [0, 1)."""
+    name, rate = ("dropout", dropout) if dropout_prob is None else ("dropout_prob", dropout_prob)
+    if dropout_prob is not None and check_float(dropout, "dropout", where) != 0:
         raise TypeError(f"{where}: give dropout= or dropout_prob=, not both (got dropout={dropout!r}, "
                         f"dropout_prob={dropout_prob!r})")
-    return dropout_prob
+    if not 0.0 <= check_float(rate, name, where) < 1.0:
+        raise ValueError(f"{where}: {name} must be in [0, 1), got {rate}")
+    return float(rate)
 
 
 class MLP(Module):
@@ -62,11 +63,13 @@ class MLP(Module):
     def __init__(self, embed_dim: int, hidden_dim: int | None = None, dropout: float = 0.0,
                  dropout_prob: float | None = None):
         super().__init__()
-        hidden_dim = 4 * embed_dim if hidden_dim is None else hidden_dim
+        check_int(embed_dim, "embed_dim", "MLP", minimum=1)
+        hidden_dim = 4 * embed_dim if hidden_dim is None else check_int(hidden_dim, "hidden_dim", "MLP", minimum=1)
+        rate = _dropout_rate(dropout, dropout_prob, "MLP")  # checked before any weight draws from the RNG
         self.linear1 = Linear(embed_dim, hidden_dim)
         self.gelu = GELU()
         self.linear2 = Linear(hidden_dim, embed_dim)
-        self.dropout = Dropout(_dropout_rate(dropout, dropout_prob, "MLP"))
+        self.dropout = Dropout(rate)
 
     def forward(self, x) -> Tensor:
         return self.dropout(self.linear2(self.gelu(self.linear1(x))))
@@ -78,11 +81,14 @@ class TransformerBlock(Module):
     def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, dropout: float = 0.0,
                  layer_norm_eps: float = 1e-5, dropout_prob: float | None = None):
         super().__init__()
+        check_int(embed_dim, "embed_dim", "TransformerBlock", minimum=1)
+        check_float(mlp_ratio, "mlp_ratio", "TransformerBlock", minimum=0.0, min_inclusive=False)
+        rate = _dropout_rate(dropout, dropout_prob, "TransformerBlock")  # checked before any weight is drawn
         self.ln1 = LayerNorm(embed_dim, layer_norm_eps)
         self.attention = MultiHeadAttention(embed_dim, num_heads)
         self.ln2 = LayerNorm(embed_dim, layer_norm_eps)
         self.mlp = MLP(embed_dim, int(mlp_ratio * embed_dim))
-        self.dropout = Dropout(_dropout_rate(dropout, dropout_prob, "TransformerBlock"))
+        self.dropout = Dropout(rate)
 
     def forward(self, x, mask=None, causal: bool = False, kv_cache=None, return_attention: bool = False):
         """x (B, T, C) -> (B, T, C); with `return_attention=True`, (output, (B, H, T, T) attention weights)."""

@@ -80,13 +80,19 @@ def check_probability(value, name: str, where: str) -> float:
     return check_float(value, name, where, minimum=0.0, maximum=1.0)
 
 
+def check_choice(value, choices: tuple, name: str, where: str):
+    """One of a few allowed values (strings or None), compared without numpy's elementwise `==`."""
+    if not any(value is c or (isinstance(value, str) and value == c) for c in choices):
+        listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+        raise ValueError(f"{where}: {name} must be {listed}, got {describe(value)}")
+    return value
+
+
 def check_axis(axis, ndim: int, where: str, name: str = "axis"):
     """An axis (int) or axes (tuple/list of ints) checked against `ndim` and made non-negative.
 
-    None passes through (meaning "all axes"). Floats, bools and repeated axes are rejected.
+    Floats, bools, None and repeated axes are rejected (callers that mean "all axes" by None say so).
     """
-    if axis is None:
-        return None
     if isinstance(axis, (tuple, list)):
         axes = tuple(check_axis(a, ndim, where, name) for a in axis)
         if len(set(axes)) != len(axes):
@@ -161,17 +167,23 @@ def check_mask(mask, where: str, name: str = "mask") -> np.ndarray:
     return arr.astype(bool)
 
 
-def as_tensor(x, like=None):
+def as_tensor(x, like=None, name: str | None = None, where: str | None = None):
     """`x` itself if it is a Tensor, else a new Tensor holding it: the one coercion helper.
 
     With a floating `like` tensor, numbers take its dtype, so `float32_tensor * 2.0` stays float32.
+    With `name` and `where`, data that is not numbers is an error naming them.
     """
     from .tensor import Tensor  # imported here: tensor.py imports this module
 
     if isinstance(x, Tensor):
         return x
-    if like is not None and like.dtype.kind == "f":
-        arr = np.asarray(x)
-        if arr.dtype.kind in "fiub":
-            return Tensor(arr, dtype=like.dtype)
-    return Tensor(x)  # floats become float32; strings and objects are a TypeError
+    try:
+        if like is not None and like.dtype.kind == "f":
+            arr = np.asarray(x)
+            if arr.dtype.kind in "fiub":
+                return Tensor(arr, dtype=like.dtype)
+        return Tensor(x)  # floats become float32; strings and objects are a TypeError
+    except (TypeError, ValueError) as error:
+        if where is None:
+            raise
+        raise type(error)(f"{where}: {name} must be a Tensor or an array of numbers, got {describe(x)}") from None

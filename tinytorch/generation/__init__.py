@@ -76,6 +76,8 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
 
 def generate_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: list[str] | None = None, **options) -> str:
     """Encode `prompt`, generate, and return only the new text, cut before the first stop string."""
+    if not isinstance(prompt, str):
+        raise TypeError(f"generate_text: prompt must be a str, got {describe(prompt)}")
     max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "generate_text", minimum=0)
     stop = None if stop is None else check_texts(stop, "stop", "generate_text")
     prompt_ids = tokenizer.encode(prompt)

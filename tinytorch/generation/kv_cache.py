@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.validation import check_int
+
 
 class LayerCache:
     """Keys and values of one attention layer: buffers (B, H, max_seq_len, head_dim)."""
 
     def __init__(self, batch_size: int, num_heads: int, max_seq_len: int, head_dim: int, dtype=np.float32):
+        for name, value in (("batch_size", batch_size), ("num_heads", num_heads), ("max_seq_len", max_seq_len),
+                            ("head_dim", head_dim)):
+            check_int(value, name, "KVCache", minimum=1)
         self.keys = np.zeros((batch_size, num_heads, max_seq_len, head_dim), dtype=dtype)
         self.values = np.zeros_like(self.keys)
         self.length = 0
@@ -37,7 +42,8 @@ class KVCache:
     """One LayerCache per transformer block; `length` is the number of tokens cached."""
 
     def __init__(self, num_layers: int, batch_size: int, num_heads: int, max_seq_len: int, head_dim: int, dtype=np.float32):
-        self.max_seq_len = int(max_seq_len)
+        self.max_seq_len = check_int(max_seq_len, "max_seq_len", "KVCache", minimum=1)
+        check_int(num_layers, "num_layers", "KVCache", minimum=1)
         self.layers = [LayerCache(batch_size, num_heads, max_seq_len, head_dim, dtype) for _ in range(num_layers)]
 
     @classmethod

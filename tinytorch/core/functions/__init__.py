@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..validation import as_tensor, check_axis, check_float, check_mask
+from ..validation import as_tensor, check_axis, check_choice, check_float, check_mask
 from . import elementwise as _ew
 from . import matmul as _mm
 from . import nn as _nn
@@ -21,20 +21,33 @@ from .nn import log_softmax_array, softmax_array
 
 
 # ----- arithmetic ----------------------------------------------------------------------------------
+def _binary(op, a, b):
+    """Apply a broadcasting op; shapes that do not broadcast are an error naming the op and both shapes."""
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        if a.ndim and b.ndim and len({a.shape, b.shape}) == 2:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"{op.__name__.lower()}: shapes {a.shape} and {b.shape} do not broadcast") from None
+        raise
+
+
 def add(a, b):
-    return _ew.Add.apply(a, b)
+    return _binary(_ew.Add, a, b)
 
 
 def sub(a, b):
-    return _ew.Sub.apply(a, b)
+    return _binary(_ew.Sub, a, b)
 
 
 def mul(a, b):
-    return _ew.Mul.apply(a, b)
+    return _binary(_ew.Mul, a, b)
 
 
 def div(a, b):
-    return _ew.Div.apply(a, b)
+    return _binary(_ew.Div, a, b)
 
 
 def neg(a):
@@ -55,6 +68,8 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """x @ weight + bias with weight (in, out), fused into one op."""
+    if x.ndim == 0:  # the feature-size check lives in the op
+        raise ValueError(f"linear: expected input of shape (..., {weight.shape[0]}), got a 0-d tensor")
     if bias is None:
         return _mm.Linear.apply(x, weight)
     return _mm.Linear.apply(x, weight, bias)
@@ -90,7 +105,8 @@ def relu(a):
 
 
 def gelu(a, approximate: str = "tanh"):
-    return _ew.GELU.apply(a, approximate=approximate)
+    return _ew.GELU.apply(as_tensor(a, name="input", where="gelu"),
+                          approximate=check_choice(approximate, ("tanh", "none"), "approximate", "gelu"))
 
 
 def clip(a, min_value=None, max_value=None):
@@ -133,7 +149,7 @@ def _joined(tensors, where: str) -> list:
     """The tensors to concatenate or stack, as Tensors; an empty sequence is a clear error."""
     if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
         raise TypeError(f"{where}: tensors must be a sequence of tensors, got {type(tensors).__name__}")
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = [as_tensor(t, name="tensors", where=where) for t in tensors]
     if not tensors:
         raise ValueError(f"{where}: tensors must hold at least one tensor, got an empty sequence")
     return tensors
@@ -142,7 +158,9 @@ def _joined(tensors, where: str) -> list:
 def concatenate(tensors, axis: int | None = None, *, dim: int | None = None):
     """Join tensors along an existing axis (`dim=` is PyTorch's name for `axis`)."""
     axis, _ = _red.resolve_axis("concatenate", axis, False, dim, None)
-    return _shp.Concatenate.apply(*_joined(tensors, "concatenate"), axis=0 if axis is None else axis)
+    tensors = _joined(tensors, "concatenate")
+    axis = check_axis(0 if axis is None else axis, tensors[0].ndim, "concatenate", "axis" if dim is None else "dim")
+    return _shp.Concatenate.apply(*tensors, axis=axis)
 
 
 def cat(tensors, dim: int = 0):
@@ -153,7 +171,9 @@ def cat(tensors, dim: int = 0):
 def stack(tensors, axis: int | None = None, *, dim: int | None = None):
     """Join tensors along a new axis (`dim=` is PyTorch's name for `axis`)."""
     axis, _ = _red.resolve_axis("stack", axis, False, dim, None)
-    return _shp.Stack.apply(*_joined(tensors, "stack"), axis=0 if axis is None else axis)
+    tensors = _joined(tensors, "stack")
+    axis = check_axis(0 if axis is None else axis, tensors[0].ndim + 1, "stack", "axis" if dim is None else "dim")
+    return _shp.Stack.apply(*tensors, axis=axis)
 
 
 # ----- reductions ----------------------------------------------------------------------------------
@@ -206,12 +226,26 @@ def extreme_with_indices(a, dim: int, keepdim: bool = False, largest: bool = Tru
 # ----- selection -----------------------------------------------------------------------------------
 def where(condition, a, b):
     cond = check_mask(condition, "where", "condition")
+    _check_broadcast("where", {"condition": cond.shape, "a": np.shape(a), "b": np.shape(b)})
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return _sel.Where.apply(as_tensor(a, like), as_tensor(b, like), condition=cond)
 
 
+def _check_broadcast(where: str, shapes: dict, target: tuple | None = None) -> None:
+    """The named shapes broadcast together (to exactly `target` when given), or an error names them all."""
+    try:
+        shape = np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        shape = None
+    if shape is None or (target is not None and shape != target):
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"{where}: shapes {listed} do not broadcast" + (f" to {target}" if target else ""))
+
+
 def masked_fill(a, mask, value: float):
-    return _sel.MaskedFill.apply(a, mask=check_mask(mask, "masked_fill"), value=value)
+    mask = check_mask(mask, "masked_fill")
+    _check_broadcast("masked_fill", {"mask": mask.shape, "tensor": a.shape}, target=a.shape)
+    return _sel.MaskedFill.apply(a, mask=mask, value=value)
 
 
 # ----- neural-network ops --------------------------------------------------------------------------
@@ -224,6 +258,7 @@ def log_softmax(a, dim: int = -1):
 
 
 def layer_norm(x, gamma, beta, eps: float = 1e-5):
+    eps = check_float(eps, "eps", "layer_norm", minimum=0.0, min_inclusive=False)
     return _nn.LayerNorm.apply(x, gamma, beta, eps=eps)
 
 

@@ -19,13 +19,13 @@ def _sum_keepdims(x: np.ndarray, axis: int) -> np.ndarray:
 
 def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax along `axis`, shifted by the max so large values cannot overflow."""
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis is no error
     e /= _sum_keepdims(e, axis)
     return e
 
 
 def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(_sum_keepdims(np.exp(shifted), axis))
 
 

@@ -35,9 +35,8 @@ class Transpose(Function):
 
 class Permute(Function):
     def forward(self, a, dims=()):
-        for d in dims:
-            check_int(d, "dims", "permute")
-        if len(dims) != a.ndim or sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
+        dims = tuple(check_axis(d, a.ndim, "permute", "dims") for d in dims)
+        if sorted(dims) != list(range(a.ndim)):
             raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {a.ndim} axes of shape {a.shape}")
         self.dims = dims
         return np.transpose(a, dims)
