@@ -115,3 +115,29 @@ def test_padded_vocabulary_loads_and_exports_back(tmp_path, hf_tokenizer):
     np.testing.assert_allclose(model(np.array([ids])).data[0], hf_logits(hf, ids), atol=1e-4, rtol=0)
     out = tt.save_pretrained(model, tokenizer, tmp_path / "again")
     assert transformers.GPT2LMHeadModel.from_pretrained(out).config.vocab_size == model.vocab_size
+
+
+def test_the_layout_of_gpt2_on_the_hub_loads(tmp_path, hf_tokenizer):
+    """GPT-2's published files: tensor names without 'transformer.', causal-mask buffers, no lm_head,
+    merges as 'a b' strings, a config without tie_word_embeddings (GPT-2's default: tied)."""
+    from safetensors.numpy import save_file
+
+    hf = gpt2_model(hf_tokenizer.get_vocab_size(), tied=True)
+    n = hf.config.n_positions
+    tensors = {name.removeprefix("transformer."): t.numpy() for name, t in hf.state_dict().items()
+               if name != "lm_head.weight"}
+    for i in range(hf.config.n_layer):
+        tensors[f"h.{i}.attn.bias"] = np.tril(np.ones((n, n), np.float32))[None, None]
+        tensors[f"h.{i}.attn.masked_bias"] = np.array(-1e4, np.float32)
+    save_file(tensors, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
+    config = {k: v for k, v in hf.config.to_dict().items() if k != "tie_word_embeddings"}
+    (tmp_path / "config.json").write_text(json.dumps({**config, "n_ctx": n}))
+    tokenizer_json = json.loads(hf_tokenizer.to_str())
+    tokenizer_json["model"]["merges"] = [" ".join(pair) for pair in tokenizer_json["model"]["merges"]]
+    tokenizer_json["post_processor"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(tokenizer_json))
+
+    model, tokenizer = tt.load_pretrained(tmp_path)
+    ids = tokenizer.encode(MIXED)[:64]
+    assert ids == hf_tokenizer.encode(MIXED).ids[:64]
+    np.testing.assert_allclose(model(np.array([ids])).data[0], hf_logits(hf, ids), atol=1e-4, rtol=0)
