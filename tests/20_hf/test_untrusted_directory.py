@@ -156,6 +156,8 @@ def test_bad_arguments_fail_before_anything_is_written(tmp_path):
         tt.save_pretrained(model, tokenizer, tmp_path / "out")
     with pytest.raises(TypeError, match="must be a tinytorch GPT"):
         tt.save_pretrained(tt.Linear(2, 2), tokenizer, tmp_path / "out")
+    with pytest.raises(TypeError, match="cannot export a str; expected a CharTokenizer or a BPETokenizer"):
+        tt.save_pretrained(model, "abc", tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

@@ -64,10 +64,10 @@ def save_pretrained(model, tokenizer, directory) -> str:
     directory = os.fspath(directory)
     if not isinstance(model, GPT):
         raise TypeError(f"save_pretrained: model must be a tinytorch GPT, got {type(model).__name__}")
+    tok_json = tokenizer_json(tokenizer)  # raises for tokenizers HF cannot express, before any write
     if tokenizer.vocab_size > model.vocab_size:  # fewer is fine: GPT-2 models may pad their vocabulary
         raise ValueError(f"save_pretrained: the tokenizer has {tokenizer.vocab_size} ids but the model only "
                          f"{model.vocab_size}")
-    tok_json = tokenizer_json(tokenizer)  # raises for tokenizers HF cannot express, before any write
     _check_directory(directory)
     tied = is_tied(model)
     tok_config = tokenizer_config(tokenizer, model.max_seq_len)
