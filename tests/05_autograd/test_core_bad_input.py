@@ -156,3 +156,22 @@ def test_binary_cross_entropy_clips_certain_predictions():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])  # clipped: no gradient past the bound
     in_float32 = BinaryCrossEntropyLoss()(Tensor(np.array([1.0, 0.0])), np.array([0.0, 1.0]))
     assert in_float32.dtype == np.float32 and 15.0 < in_float32.item() < 17.0
+
+
+def test_cross_entropy_on_integer_logits_is_computed_in_float():
+    """Integer logits are scores like any other: the loss is log(e + e^2 + e^3) - 1, not a truncated int."""
+    logits = np.array([[1, 2, 3]])
+    expected = math.log(math.e + math.e**2 + math.e**3) - 1.0  # 2.4076...
+    loss = CrossEntropyLoss()(logits, np.array([0]))
+    assert loss.dtype.kind == "f"
+    assert abs(loss.item() - expected) < 1e-5
+    torch = pytest.importorskip("torch")
+    reference = torch.nn.functional.cross_entropy(torch.tensor(logits, dtype=torch.float32), torch.tensor([0]))
+    assert abs(loss.item() - reference.item()) < 1e-5
+
+
+@pytest.mark.parametrize("predictions", [[0.5, 1.5], [-0.1, 0.5], [np.nan, 0.5]])
+def test_binary_cross_entropy_rejects_predictions_outside_0_1(predictions):
+    """PyTorch raises here too: clipping a score that is not a probability would hide the bug upstream."""
+    with pytest.raises(ValueError, match=r"BinaryCrossEntropyLoss: predictions must be probabilities in \[0, 1\]"):
+        BinaryCrossEntropyLoss()(np.array(predictions), np.ones(2))

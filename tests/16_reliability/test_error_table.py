@@ -18,7 +18,7 @@ from tinytorch.core.dataloader import DataLoader, PaddedSequenceDataset, TensorD
 from tinytorch.core.embeddings import Embedding
 from tinytorch.core.grad_clip import clip_grad_norm
 from tinytorch.core.layers import Dropout, Linear, Module, ModuleList, Parameter
-from tinytorch.core.losses import CrossEntropyLoss, MSELoss
+from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
 from tinytorch.core.optimizers import SGD, Adam, AdamW
 from tinytorch.core.tokenization import CharTokenizer
 from tinytorch.core.tokenizer_base import Tokenizer
@@ -110,6 +110,12 @@ CASES = {
     "tensor-backward-nograd": lambda tmp: ones(2).sum().backward(),
     "tensor-backward-shape": lambda tmp: (Tensor([1.0, 2.0], requires_grad=True) * 2).backward(np.ones(3)),
     "seed-not-int": lambda tmp: tinytorch.manual_seed("42"),
+    "tensor-requires-grad-str": lambda tmp: Tensor([1.0], requires_grad="yes"),
+    "tensor-ragged": lambda tmp: Tensor([[1.0], [1.0, 2.0]]),
+    "tensor-axis-float": lambda tmp: ones(2, 3).sum(axis=1.0),
+    "tensor-reshape-float": lambda tmp: ones(6).reshape(2.0, 3),
+    "tensor-transpose-range": lambda tmp: ones(2, 3).transpose(0, 5),
+    "tensor-mask-fraction": lambda tmp: ones(2, 2).masked_fill(np.full((2, 2), 0.5), 0.0),
     # layers
     "linear-features": lambda tmp: Linear(3, 2)(ones(4, 5)),
     "dropout-p": lambda tmp: Dropout(1.0),
@@ -120,6 +126,12 @@ CASES = {
     "state-dict-shape": lambda tmp: Linear(3, 2).load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(2)}),
     "module-no-super": lambda tmp: NoSuper(),
     "modulelist-append": lambda tmp: ModuleList().append("relu"),
+    "linear-negative": lambda tmp: Linear(-1, 3),
+    "linear-0d": lambda tmp: Linear(3, 2)(Tensor(1.0)),
+    "dropout-str": lambda tmp: Dropout("0.5"),
+    "layernorm-eps": lambda tmp: LayerNorm(4, eps=-1),
+    "layernorm-0d": lambda tmp: LayerNorm(4)(Tensor(1.0)),
+    "embedding-huge-id": lambda tmp: Embedding(5, 3)(np.array([1e20])),
     # attention and GPT
     "mha-heads": lambda tmp: MultiHeadAttention(10, 3),
     "mha-input": lambda tmp: MultiHeadAttention(8, 2)(ones(2, 8)),
@@ -130,6 +142,13 @@ CASES = {
     "gpt-too-long": lambda tmp: gpt()(np.zeros((1, 9), dtype=np.int64)),
     "gpt-1d": lambda tmp: gpt()(np.array([1, 2, 3])),
     "gpt-float-ids": lambda tmp: gpt()(np.array([[1.0, 2.5]])),
+    "gpt-no-tokens": lambda tmp: gpt()(np.zeros((1, 0), dtype=np.int64)),
+    "mha-0d": lambda tmp: MultiHeadAttention(8, 2)(Tensor(1.0)),
+    "sdpa-0d": lambda tmp: scaled_dot_product_attention(Tensor(1.0), ones(1, 4, 8), ones(1, 4, 8)),
+    "mask-fraction": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), 0.5)),
+    "mask-two": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), 2)),
+    "mask-nan": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), np.nan)),
+    "mask-str": lambda tmp: MultiHeadAttention(8, 2)(ones(1, 4, 8), mask="abc"),
     # tokenizers
     "char-encode-type": lambda tmp: char_tok().encode(123),
     "char-decode-range": lambda tmp: char_tok().decode([99]),
@@ -142,6 +161,7 @@ CASES = {
     "bpe-surrogate": lambda tmp: BPETokenizer(300).encode("a\ud800"),
     "tokenizer-type": lambda tmp: Tokenizer.from_dict({"type": "WordPiece", "format_version": 1}),
     "tokenizer-json": lambda tmp: (tmp.joinpath("t.json").write_text("{oops"), Tokenizer.load(tmp / "t.json")),
+    "char-build-vocab-int": lambda tmp: CharTokenizer().build_vocab(123),
     # data
     "loader-batch-zero": lambda tmp: DataLoader(TensorDataset(np.arange(4)), batch_size=0),
     "loader-batch-float": lambda tmp: DataLoader(TensorDataset(np.arange(4)), batch_size=2.5),
@@ -149,12 +169,16 @@ CASES = {
     "window-too-long": lambda tmp: TokenWindowDataset([1, 2, 3], seq_len=3),
     "window-index": lambda tmp: TokenWindowDataset([1, 2, 3, 4], seq_len=2)[5],
     "padded-too-long": lambda tmp: PaddedSequenceDataset([[1, 2, 3, 4, 5]], seq_len=3),
+    "loader-none": lambda tmp: DataLoader(None),
+    "loader-shuffle-str": lambda tmp: DataLoader(TensorDataset(np.ones((4, 2))), shuffle="no"),
     # losses
     "ce-target-range": lambda tmp: CrossEntropyLoss()(ones(4, 3), np.array([0, 1, 2, 5])),
     "ce-target-shape": lambda tmp: CrossEntropyLoss()(ones(4, 3), np.array([0, 1])),
     "ce-target-fraction": lambda tmp: CrossEntropyLoss()(ones(2, 3), np.array([0.0, 1.5])),
     "ce-reduction": lambda tmp: CrossEntropyLoss(reduction="avg"),
     "mse-shape": lambda tmp: MSELoss()(ones(4, 1), ones(4)),
+    "ce-ignore-index": lambda tmp: CrossEntropyLoss(ignore_index="x"),
+    "bce-outside": lambda tmp: BinaryCrossEntropyLoss()(np.array([0.5, 1.5]), np.ones(2)),
     # optimizers
     "optim-empty": lambda tmp: SGD([], lr=0.1),
     "optim-lr": lambda tmp: Adam(linear_params(), lr=-1),
@@ -205,6 +229,9 @@ CASES = {
     "gen-empty-prompt": lambda tmp: generate(gpt(), [], 3),
     "gen-max-new": lambda tmp: generate(gpt(), [1, 2], -1),
     "gen-text-empty": lambda tmp: generate_text(gpt(), char_tok(), "", 3),
+    "gen-top-k-float": lambda tmp: generate(gpt(), [1, 2], 3, top_k=2.5),
+    "gen-temperature-nan": lambda tmp: generate(gpt(), [1, 2], 3, temperature=float("nan")),
+    "gen-prompt-huge": lambda tmp: generate(gpt(), np.array([1.0, 1e20]), 3),
 }
 
 
