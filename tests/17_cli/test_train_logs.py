@@ -102,17 +102,21 @@ def test_ctrl_c_saves_checkpoint_log_and_plot_and_says_how_to_resume(tmp_path):
     assert (tmp_path / "m.loss.png").is_file()
 
 
-def test_out_of_memory_is_one_line_naming_the_setting(tmp_path):
+@pytest.mark.parametrize("argv, fragments", [
+    (["--batch-size", "100000"], ("out of memory", "--batch-size 100000", "lower --batch-size")),
+    (["--n-embd", "8192", "--n-layer", "8"], ("out of memory", "lower --n-embd")),
+])
+def test_out_of_memory_is_one_line_naming_the_setting(tmp_path, argv, fragments):
     data = code_text(tmp_path / "code.txt")
 
-    def limit_memory():  # 1 GiB of address space: a batch of 100000 windows cannot fit
+    def limit_memory():  # 1 GiB of address space: neither 100000 windows nor 8 blocks 8192 wide fit
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    proc = popen("train", "--data", data, "--out", tmp_path / "m.safetensors", "--batch-size", "100000",
-                 "--steps", "2", cwd=tmp_path, preexec_fn=limit_memory)
+    proc = popen("train", "--data", data, "--out", tmp_path / "m.safetensors", *argv, "--steps", "2", cwd=tmp_path,
+                 preexec_fn=limit_memory)
     _, stderr = proc.communicate(timeout=240)
     assert proc.returncode == 1
-    assert_one_line_error(stderr, "out of memory", "--batch-size 100000", "lower --batch-size")
+    assert_one_line_error(stderr, *fragments)
 
 
 def test_shape_overrides_on_top_of_the_size(tmp_path):

@@ -273,9 +273,13 @@ def _memory_hint(run: TrainRun) -> str:
 def run(args) -> int:
     from ..core.training import NonFiniteLossError
 
-    train_run = build(args)
-    if train_run.meta:
-        resume(train_run)
+    try:
+        train_run = build(args)
+        if train_run.meta:
+            resume(train_run)
+    except MemoryError:
+        warn("out of memory preparing the model: lower --n-embd, --n-layer or --block-size (or use a smaller text)")
+        return 1
     print(describe(train_run), flush=True)
     trainer = train_run.trainer
     saver = RescuingSaver(lambda path, val_loss: trainer.save_checkpoint(
