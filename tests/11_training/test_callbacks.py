@@ -88,7 +88,8 @@ def test_early_stopping_keeps_going_while_the_loss_improves():
     assert trainer.step == 12
 
 
-@pytest.mark.parametrize("kwargs", [dict(patience=0), dict(patience=1.5), dict(min_delta=-1.0), dict(min_delta=math.nan)])
+@pytest.mark.parametrize("kwargs", [dict(patience=0), dict(patience=1.5), dict(min_delta=-1.0),
+                                    dict(min_delta=math.nan)])
 def test_early_stopping_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         EarlyStopping(**kwargs)
@@ -167,7 +168,8 @@ def test_every_eval_sees_each_validation_loss():
     x, y = regression_data(32)
     trainer = make_trainer()
     seen = []
-    trainer.fit(Batches(x, y, 8), epochs=2, val_loader=Batches(x, y, 32), callbacks=[EveryEval(lambda t, v: seen.append((t.step, v)))])
+    trainer.fit(Batches(x, y, 8), epochs=2, val_loader=Batches(x, y, 32),
+                callbacks=[EveryEval(lambda t, v: seen.append((t.step, v)))])
     assert seen == list(zip(trainer.history["val_step"], trainer.history["val_loss"])) and len(seen) == 2
 
 

@@ -51,7 +51,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--batch-size", type=positive_int, default=None)
     p.add_argument("--eval-every", type=positive_int, default=None,
                    help="validate, log and checkpoint every N steps (default steps / 10)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (there is none unless stdout is a terminal)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (there is none unless stdout is a terminal)")
     p.set_defaults(func=run)
 
 
@@ -239,7 +240,8 @@ def report(run: TrainRun, saver, seconds: float, first_step: int) -> int:
     recent = float(np.mean(history["train_loss"][-20:]))
     rate = run.size.batch_size * run.window * (trainer.step - first_step) / max(seconds, 1e-9)
     best = min(zip(history["val_loss"], history["val_step"]))
-    print(f"step {trainer.step}: train loss {recent:.3f} (mean of last 20), validation loss {history['val_loss'][-1]:.3f} "
+    print(f"step {trainer.step}: train loss {recent:.3f} (mean of last 20), "
+          f"validation loss {history['val_loss'][-1]:.3f} "
           f"(best {best[0]:.3f} at step {best[1]}); {seconds:.1f}s, {rate:,.0f} tokens/s")
     for what, path in (("checkpoint", run.files.last), ("best checkpoint", run.files.best)):
         print(f"{what}: {saved_where(saver, path)}")

@@ -99,7 +99,8 @@ class EvalLines(Callback):
         train = f"{sum(self.recent) / len(self.recent):.3f}" if self.recent else "-"
         self.recent = []
         self.write(f"step {trainer.step}/{self.total_steps}: train loss {train}, val loss {val_loss:.3f}, "
-                   f"lr {trainer.optimizer.lr:.1e}, {self.tokens_per_second(trainer):,.0f} tok/s, {self.seconds():.1f} s")
+                   f"lr {trainer.optimizer.lr:.1e}, {self.tokens_per_second(trainer):,.0f} tok/s, "
+                   f"{self.seconds():.1f} s")
 
 
 class ProgressBar(Callback):
@@ -118,7 +119,10 @@ class ProgressBar(Callback):
 
     def write(self, line: str) -> None:
         """Print `line` above the bar (plainly when there is no bar)."""
-        self.bar.write(line) if self.active else print(line, flush=True)
+        if self.active:
+            self.bar.write(line)
+        else:
+            print(line, flush=True)
 
     def on_fit_start(self, trainer) -> None:
         self.bar.n = self.bar.last_print_n = trainer.step
@@ -192,9 +196,9 @@ class LossLog(Callback):
         val = dict(zip(history["val_step"], history["val_loss"]))
         rows = ["step,train_loss,val_loss,lr,time"]
         for step, (loss, lr) in enumerate(zip(history["train_loss"], history["learning_rates"]), start=1):
-            seconds = self.times.get(step)
-            rows.append(f"{step},{loss!r},{val[step]!r}," if step in val else f"{step},{loss!r},,")
-            rows[-1] += f"{lr!r},{'' if seconds is None else f'{seconds:.3f}'}"
+            val_loss = repr(val[step]) if step in val else ""
+            seconds = f"{self.times[step]:.3f}" if step in self.times else ""
+            rows.append(f"{step},{loss!r},{val_loss},{lr!r},{seconds}")
         return "\n".join(rows) + "\n"
 
     def write(self, trainer) -> None:

@@ -128,7 +128,8 @@ h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 
 table { border-collapse: collapse; width: 100%; font-size: .9em; }
 td, th { border: 1px solid #ddd; padding: .3em .5em; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; } pre { margin: 0; white-space: pre-wrap; font-size: .95em; }
-img { max-width: 100%; } .pass { color: #238b45; font-weight: bold; } .fail { color: #cb181d; font-weight: bold; } .quick { background: #f7f7f7; padding: .2em 1em; border-radius: 6px; } .quick ul { margin: .3em 0 .6em; }
+img { max-width: 100%; } .pass { color: #238b45; font-weight: bold; } .fail { color: #cb181d; font-weight: bold; }
+.quick { background: #f7f7f7; padding: .2em 1em; border-radius: 6px; } .quick ul { margin: .3em 0 .6em; }
 """
 
 
