@@ -81,7 +81,7 @@ def test_decode_rejects_fractional_and_2d_ids():
         tok.decode(np.array([1.0, 1.5]))
     with pytest.raises(ValueError, match=r"1-D .* shape \(2, 2\)"):
         tok.decode(np.ones((2, 2), dtype=np.int64))
-    with pytest.raises(TypeError, match=r"expected token ids, got 'abc' \(str\)"):
+    with pytest.raises(TypeError, match=r"expected token ids \(a rectangular array of ints\), got 'abc' \(str\)"):
         tok.decode("abc")
 
 

@@ -114,11 +114,18 @@ def _format_id(value) -> str:
     return repr(number) if isinstance(value, (float, np.floating)) else str(value)
 
 
-def _as_array(value) -> np.ndarray:
-    """The ndarray behind a Tensor, ndarray, list or scalar."""
+def _as_array(value, refusal: str) -> np.ndarray:
+    """The ndarray behind a Tensor, ndarray, list or scalar; text or ragged lists raise `refusal`."""
     from .tensor import Tensor  # imported here: tensor.py imports this module
 
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    if isinstance(value, Tensor):
+        return value.data
+    if not isinstance(value, (str, bytes)):
+        try:
+            return np.asarray(value)
+        except ValueError:  # ragged nested lists
+            pass
+    raise TypeError(f"{refusal}, got {describe(value)}")
 
 
 def as_token_ids(ids, vocab_size: int | None, where: str, name: str = "token id") -> np.ndarray:
@@ -127,12 +134,7 @@ def as_token_ids(ids, vocab_size: int | None, where: str, name: str = "token id"
     Accepts ints and whole-number floats (TinyTorch stores floats); rejects bool, str, fractions,
     NaN/inf, and, with `vocab_size`, ids outside [0, vocab_size), naming the first bad one.
     """
-    if isinstance(ids, (str, bytes)):
-        raise TypeError(f"{where}: expected {name}s, got {describe(ids)}")
-    try:
-        arr = _as_array(ids)
-    except ValueError:  # ragged nested lists
-        raise TypeError(f"{where}: {name}s must form a rectangular array of ints, got {describe(ids)}") from None
+    arr = _as_array(ids, f"{where}: expected {name}s (a rectangular array of ints)")
     if arr.dtype.kind == "f":
         bad = ~np.isfinite(arr) | (arr != np.floor(arr))
         if bad.any():
@@ -151,12 +153,7 @@ def as_token_ids(ids, vocab_size: int | None, where: str, name: str = "token id"
 
 def check_mask(mask, where: str, name: str = "mask") -> np.ndarray:
     """A mask as a bool ndarray (True = allowed); only booleans or numbers equal to 0 or 1 pass."""
-    if isinstance(mask, (str, bytes)):
-        raise TypeError(f"{where}: {name} must be boolean or 0/1, got {describe(mask)}")
-    try:
-        arr = _as_array(mask)
-    except ValueError:  # ragged nested lists
-        raise TypeError(f"{where}: {name} must be a rectangular boolean array, got {describe(mask)}") from None
+    arr = _as_array(mask, f"{where}: {name} must be boolean or 0/1")
     if arr.dtype.kind == "b":
         return arr
     if arr.dtype.kind not in "iuf":
