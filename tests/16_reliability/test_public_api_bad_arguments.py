@@ -23,10 +23,13 @@ import tinytorch as tt
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
 from tinytorch.core.random import get_rng
+from tinytorch.core.transformer import create_causal_mask
+from tinytorch.data.loader import PaddedSequenceDataset, TokenWindowDataset
 from tinytorch.generation import KVCache, LayerCache, filter_logits, generate, generate_text, sample_next
 
 NAN, INF = float("nan"), float("inf")
-NAMESPACES = ["tinytorch", "tinytorch.nn", "tinytorch.nn.functional", "tinytorch.optim", "tinytorch.generation"]
+NAMESPACES = ["tinytorch", "tinytorch.nn", "tinytorch.nn.functional", "tinytorch.optim", "tinytorch.generation",
+              "tinytorch.data.loader", "tinytorch.text.tokenization"]
 ALLOWED = (ValueError, TypeError, IndexError)
 INTERNAL = ("object is not iterable", "math domain error", "tuple index out of range", "zero-size array",
             "Partition index", "not supported between instances", "cannot be interpreted as an integer",
@@ -199,6 +202,12 @@ CASES = {
     "DataLoader": (lambda o, dataset, batch_size, shuffle, drop_last: tt.DataLoader(dataset, batch_size, shuffle, drop_last),
                    dict(dataset=(tt.TensorDataset(np.ones((4, 3))), "any"), batch_size=(2, "size"),
                         shuffle=(False, "bool"), drop_last=(False, "bool")), None),
+    "TokenWindowDataset": (lambda o, token_ids, seq_len, stride: TokenWindowDataset(token_ids, seq_len, stride),
+                           dict(token_ids=(list(range(10)), "any"), seq_len=(3, "size"), stride=(1, "size")), None),
+    "PaddedSequenceDataset": (lambda o, sequences, seq_len, pad_id, truncate: PaddedSequenceDataset(
+        sequences, seq_len, pad_id, truncate=truncate),
+        dict(sequences=([[1, 2, 3], [4, 5]], "any"), seq_len=(4, "size"), pad_id=(0, "count"), truncate=(False, "bool")), None),
+    "create_causal_mask": (lambda o, seq_len: create_causal_mask(seq_len), dict(seq_len=(4, "size")), None),
     "TensorDataset": (lambda o, tensor: tt.TensorDataset(tensor), dict(tensor=(X23, "any")), None),
     "CharTokenizer": (lambda o, vocab: tt.CharTokenizer(vocab), dict(vocab=("abc", "any")), None),
     "CharTokenizer.build_vocab": (lambda o, texts: tt.CharTokenizer().build_vocab(texts), dict(texts=(["ab", "c"], "any")), None),
@@ -235,7 +244,9 @@ MUST_REJECT_ALSO = {
     ("SGD", "lr"): [-1.0, INF], ("Adam", "lr"): [-1.0, INF], ("AdamW", "lr"): [-1.0, INF],
     ("Adam", "betas"): [0.9, (0.9, 0.99, 0.9), (1.5, 0.9)], ("CosineSchedule", "max_lr"): [-1.0, INF],
     ("BinaryCrossEntropyLoss.forward", "predictions"): [np.full(3, 1.5), np.full(3, -0.5), np.full(3, NAN)],
-    ("DataLoader", "dataset"): [None, 123, "abc"], ("CharTokenizer.build_vocab", "texts"): [123, None, [1, 2]],
+    ("DataLoader", "dataset"): [None, 123, "abc"],
+    ("TokenWindowDataset", "token_ids"): [np.arange(10) + 0.5, "abcdefghij", np.zeros((2, 5)), [True] * 10],
+    ("PaddedSequenceDataset", "sequences"): [[[1.5, 2.0]], [[]], [], "abc", 7], ("CharTokenizer.build_vocab", "texts"): [123, None, [1, 2]],
     ("BPETokenizer.train", "corpus"): [123, [1, 2]], ("CharTokenizer.encode", "text"): [123, None],
     ("Tensor.masked_fill", "mask"): [np.full((2, 3), 0.5), np.full((2, 3), NAN), np.full((2, 3), "a")],
     ("where", "condition"): [np.full((2, 3), 0.5), np.full((2, 3), 2)],
@@ -250,6 +261,7 @@ SAME_CODE_AS = {"cross_entropy": "CrossEntropyLoss", "dropout": "Dropout", "mse_
 NOT_SWEPT = {
     "Function": "the base class of ops (its subclasses are the ops swept through Tensor methods)",
     "Module": "takes no arguments", "Layer": "TinyTorch's name for Module", "Optimizer": "abstract base",
+    "Dataset": "abstract base", "Tokenizer": "abstract base",
     "MSELoss": "takes no arguments (forward is swept)", "ReLU": "takes no arguments (forward is swept)",
     "Sigmoid": "takes no arguments (forward is swept)", "Tanh": "takes no arguments (forward is swept)",
     "no_grad": "takes no arguments", "enable_grad": "takes no arguments", "is_grad_enabled": "takes no arguments",

@@ -19,6 +19,7 @@ from .validation import as_tensor, as_token_ids, check_float, check_int
 
 def create_causal_mask(seq_len: int) -> Tensor:
     """(1, T, T) mask with 1 where query i may attend to key j (j <= i), 0 elsewhere."""
+    seq_len = check_int(seq_len, "seq_len", "create_causal_mask", minimum=1)
     return Tensor(np.tril(np.ones((seq_len, seq_len), dtype=np.float32))[None])
 
 
