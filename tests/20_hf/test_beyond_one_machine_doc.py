@@ -44,8 +44,9 @@ def test_every_block_is_a_command_a_script_or_marked_not_run():
 
 
 def test_the_page_runs_from_top_to_bottom(tmp_path):
-    for module in ("transformers", "torch", "accelerate"):
-        pytest.importorskip(module)
+    pytest.importorskip("transformers")
+    pytest.importorskip("torch")
+    pytest.importorskip("accelerate")  # transformers' Trainer needs it (the hf extra brings it)
     # `tinytorch` and `python3` are this interpreter's (the CI venv's), as for a reader with it activated.
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
