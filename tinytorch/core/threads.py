@@ -31,9 +31,9 @@ import weakref
 import numpy as np
 
 ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-# Work per call (floating-point operations) that makes one more thread pay on a quiet machine;
-# measured by benchmarks/bench_threads.py (a medium step, ~10 GFLOP, gains from a second thread,
-# a tiny one, ~0.1 GFLOP, never does).
+# Work per call (floating-point operations) for each thread beyond the first. On the 2-core machine of
+# BENCHMARKS.md a quiet medium step (~10 GFLOP) ran 1.0-1.46x faster on two threads; a tiny step
+# (~0.1 GFLOP) is dominated by per-call overheads a second thread cannot split. Below 2 x this, one thread.
 FLOPS_PER_THREAD = 2e9
 RESAMPLE_SECONDS = 1.0  # how often the load of other processes is measured again
 FREE_CORE_SLACK = 0.25  # a core counts as free when other processes use less than this share of it
