@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tinytorch  # noqa: E402
-from tinytorch.bench.common import machine_notes, thread_limit, torch_or_none  # noqa: E402
+from tinytorch.bench.common import machine_notes, thread_limit, threads_note, torch_or_none  # noqa: E402
 from tinytorch.core.allocator import keep_freed_memory  # noqa: E402
 
 
@@ -179,7 +179,7 @@ def run(args) -> int:
     for line in machine_notes():
         print(line)
     print(f"recipe {args.recipe}: {recipe}; text: {len(text):,} chars of {sysconfig.get_paths()['stdlib']}/*.py, "
-          f"vocab {len(vocab)}; {args.steps} steps, {args.threads} thread(s)")
+          f"vocab {len(vocab)}; {args.steps} steps, {args.threads} thread(s) asked")
     rng = np.random.default_rng(args.seed)
     val_rng = np.random.default_rng(args.seed + 1)
     val_batches = [batch_at(val, val_rng, recipe) for _ in range(args.eval_batches)]
@@ -197,6 +197,7 @@ def run(args) -> int:
             if args.log_every and (step + 1) % args.log_every == 0:
                 print(f"step {step + 1}: " + ", ".join(f"{n} loss {v:.4f}" for n, v in losses.items()), flush=True)
         val_loss = {name: statistics.fmean(loop.loss(x, y) for x, y in val_batches) for name, loop in loops.items()}
+        print(threads_note(False, "torch" in loops))  # read back from threadpoolctl and torch, not the label
     skip = min(args.warmup_steps, args.steps - 1)  # the first steps allocate and warm caches
     per_step = {name: statistics.median(s[skip:]) for name, s in seconds.items()}
     for name in loops:
