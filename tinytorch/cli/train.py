@@ -244,7 +244,8 @@ def report(run: TrainRun, saver, seconds: float, first_step: int) -> int:
           f"validation loss {history['val_loss'][-1]:.3f} "
           f"(best {best[0]:.3f} at step {best[1]}); {seconds:.1f}s, {rate:,.0f} tokens/s")
     for what, path in (("checkpoint", run.files.last), ("best checkpoint", run.files.best)):
-        print(f"{what}: {saved_where(saver, path)}")
+        if path in saver.rescued or os.path.exists(path):  # a resumed run saves a best only when it beats it
+            print(f"{what}: {saved_where(saver, path)}")
     print(f"loss log: {run.files.log}")
     if png:
         print(f"loss curve: {png}")
