@@ -121,3 +121,17 @@ def test_a_failing_save_names_path_and_reason_and_rescues_the_weights(capsys, mo
         for name in os.listdir(os.path.dirname(rescued)):
             if name.startswith(f"tinytorch-rescued-{os.getpid()}-"):
                 os.remove(os.path.join(os.path.dirname(rescued), name))
+
+
+def test_same_seed_same_checkpoint_bit_for_bit(tmp_path, text):
+    from safetensors.numpy import load_file
+
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.safetensors"
+        result = run_subprocess("train", "--data", text, "--out", out, *FAST, "--seed", "7", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        runs.append(load_file(out))
+    assert runs[0].keys() == runs[1].keys()
+    for key in runs[0]:
+        assert runs[0][key].tobytes() == runs[1][key].tobytes(), key
