@@ -19,7 +19,8 @@ def mask_to_allowed(mask, scores_shape: tuple, where: str) -> np.ndarray:
     """A user mask (1 = may attend) as a bool array that broadcasts to `scores_shape` (..., Tq, Tk)."""
     allowed = check_mask(mask, where)
     try:
-        np.broadcast_shapes(allowed.shape, scores_shape)
+        if np.broadcast_shapes(allowed.shape, scores_shape) != tuple(scores_shape):
+            raise ValueError("the mask would grow the scores")
     except ValueError:
         raise ValueError(
             f"{where}: mask of shape {allowed.shape} does not broadcast to attention scores {scores_shape}"

@@ -10,7 +10,7 @@ import numpy as np
 
 from .random import get_rng
 from .tensor import Tensor
-from .validation import check_bool, check_float, check_int, describe
+from .validation import check_bool, check_dtype, check_float, check_int, describe
 
 # PyTorch-style dtype names (`dtype=tinytorch.float32`); they are numpy's types.
 float32, float64, int32, int64 = np.float32, np.float64, np.int32, np.int64
@@ -18,10 +18,7 @@ float32, float64, int32, int64 = np.float32, np.float64, np.int32, np.int64
 
 def _dtype(dtype, where: str, default=np.float32) -> np.dtype:
     """`dtype` as a numpy dtype (None gives `default`); anything numpy cannot read is a TypeError."""
-    try:
-        return np.dtype(default if dtype is None else dtype)
-    except TypeError:
-        raise TypeError(f"{where}: dtype must be a numpy dtype or its name, got {describe(dtype)}") from None
+    return check_dtype(default if dtype is None else dtype, "dtype", where)
 
 
 def _shape(size: tuple, where: str) -> tuple:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Iterator
 
 import numpy as np
@@ -90,8 +91,9 @@ class Module:
 
     # ----- modes and gradients -----------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        mode = check_bool(mode, "mode", f"{type(self).__name__}.train")
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self) -> "Module":
@@ -108,6 +110,10 @@ class Module:
 
     def load_state_dict(self, state_dict, strict: bool = True) -> None:
         """Copy arrays into the parameters in place; every key and shape is checked before any write."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{where}: state_dict must be a mapping of names to arrays, got {describe(state_dict)}")
+        strict = check_bool(strict, "strict", where)
         own = OrderedDict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

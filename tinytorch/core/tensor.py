@@ -10,7 +10,7 @@ from itertools import count
 
 import numpy as np
 
-from .validation import as_tensor, check_axis, check_bool, describe
+from .validation import as_tensor, check_axis, check_bool, check_dtype, describe
 
 _creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
@@ -19,6 +19,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
     """Data as an ndarray: floats become float32 unless `dtype` says otherwise; integers stay."""
     if isinstance(data, Tensor):
         data = data.data
+    dtype = None if dtype is None else check_dtype(dtype, "dtype", "Tensor")
     try:
         arr = np.asarray(data, dtype=dtype)
     except ValueError:  # ragged nested lists, or strings asked to be numbers
@@ -184,7 +185,7 @@ class Tensor:
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor) or np.ndim(exponent) > 0:
             return F.pow_tensor(self, self._lift(exponent))
-        return F.power(self, exponent=float(exponent))
+        return F.power(self, exponent=exponent)  # checked there: a real number
 
     def __rpow__(self, base):
         return F.pow_tensor(self._lift(base), self)

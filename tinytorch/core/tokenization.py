@@ -11,7 +11,7 @@ from collections import Counter
 from .bpe import BPETokenizer
 from .fileio import short_list
 from .tokenizer_base import Tokenizer
-from .validation import check_texts
+from .validation import check_bool, check_texts
 
 
 class CharTokenizer(Tokenizer):
@@ -71,6 +71,7 @@ class CharTokenizer(Tokenizer):
     def decode(self, ids, skip_special: bool = False) -> str:
         """The text for `ids`; id 0 reads `<UNK>`, or is dropped with `skip_special=True`."""
         ids = self._ids_to_decode(ids, "CharTokenizer.decode")
+        skip_special = check_bool(skip_special, "skip_special", "CharTokenizer.decode")
         table = self.vocab
         if skip_special:
             return "".join(table[t] for t in ids if t != 0)

@@ -80,6 +80,14 @@ def check_probability(value, name: str, where: str) -> float:
     return check_float(value, name, where, minimum=0.0, maximum=1.0)
 
 
+def check_dtype(dtype, name: str, where: str) -> np.dtype:
+    """`dtype` as a numpy dtype (np.float32, "float64", ...); anything numpy cannot read is a TypeError."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{where}: {name} must be a numpy dtype or its name, got {describe(dtype)}") from None
+
+
 def check_choice(value, choices: tuple, name: str, where: str):
     """One of a few allowed values (strings or None), compared without numpy's elementwise `==`."""
     if not any(value is c or (isinstance(value, str) and value == c) for c in choices):

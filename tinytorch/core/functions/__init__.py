@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..validation import as_tensor, check_axis, check_choice, check_float, check_mask
+from ..validation import as_tensor, check_axis, check_choice, check_dtype, check_float, check_mask
 from . import elementwise as _ew
 from . import matmul as _mm
 from . import nn as _nn
@@ -55,11 +55,11 @@ def neg(a):
 
 
 def power(a, exponent: float):
-    return _ew.Power.apply(a, exponent=exponent)
+    return _ew.Power.apply(a, exponent=check_float(exponent, "exponent", "pow", finite=False))
 
 
 def pow_tensor(a, b):
-    return _ew.PowTensor.apply(a, b)
+    return _binary(_ew.PowTensor, a, b)
 
 
 def matmul(a, b):
@@ -116,7 +116,7 @@ def clip(a, min_value=None, max_value=None):
 
 
 def cast(a, dtype):
-    return _ew.Cast.apply(a, dtype=np.dtype(dtype))
+    return _ew.Cast.apply(a, dtype=check_dtype(dtype, "dtype", "astype"))
 
 
 # ----- shape ---------------------------------------------------------------------------------------
@@ -142,7 +142,10 @@ def _plain_index(index):
 
 
 def getitem(a, index):
-    return _shp.GetItem.apply(a, index=_plain_index(index))
+    try:
+        return _shp.GetItem.apply(a, index=_plain_index(index))
+    except IndexError as error:  # numpy's message is clear; say which tensor it was about
+        raise IndexError(f"index: {error} (tensor of shape {a.shape})") from None
 
 
 def _joined(tensors, where: str) -> list:
