@@ -31,10 +31,8 @@ def test_doctor_alone_checks_python_packages_blas_threads_and_a_step(capsys):
 
 
 def test_doctor_reports_the_threads_it_was_told_to_use(capsys):
-    try:
-        code, out, _ = run_cli(capsys, "doctor", "--threads", "3")
-    finally:
-        tinytorch.set_num_threads(None)  # --threads is for the whole process: hand the choice back
+    code, out, _ = run_cli(capsys, "doctor", "--threads", "3")
+    assert tinytorch.core.threads.policy().requested is None  # the command's choice ends with the command
     assert code == 0, out
     checks = _checks(out)
     assert checks["3. Threads"][1].startswith("fixed by you")

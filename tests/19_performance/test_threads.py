@@ -169,3 +169,13 @@ def test_an_environment_variable_wins():
     if (os.cpu_count() or 1) < 2:
         pytest.skip("OpenBLAS caps its threads at the core count: one core cannot show the difference")
     assert run_probe(OPENBLAS_NUM_THREADS="2") == [2, 2, 2, 2, 2]  # tinytorch alone would use 1 for this step
+
+
+def test_num_threads_pins_for_a_block_then_restores_the_previous_choice(default_choice):
+    threads.set_num_threads(2)
+    with threads.num_threads(3):
+        assert blas_threads_now() == 3 and tinytorch.get_num_threads() == 3
+    assert blas_threads_now() == 2 and default_choice.requested == 2
+    with pytest.raises(ValueError, match="got 0"), threads.num_threads(0):
+        pass
+    assert blas_threads_now() == 2

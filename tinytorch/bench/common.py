@@ -89,20 +89,18 @@ def thread_limit(threads: int | None):
     if threads is None:
         yield
         return
-    from ..core.threads import policy, set_num_threads
+    from ..core.threads import num_threads
 
     torch = torch_or_none()
     previous = torch.get_num_threads() if torch is not None else None
-    requested = policy().requested
-    set_num_threads(threads)
-    if torch is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        set_num_threads(requested)
+    with num_threads(threads):
         if torch is not None:
-            torch.set_num_threads(previous)
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
 
 
 def threads_note(training: bool, torch_ran: bool = False) -> str:

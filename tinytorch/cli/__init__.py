@@ -73,11 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    if args.threads is not None:  # the user's choice, for the whole process (see core/threads.py)
-        from ..core.threads import set_num_threads
-        set_num_threads(args.threads)
+    from ..core.threads import num_threads
+
     try:
-        return int(args.func(args) or 0)
+        with num_threads(args.threads):  # the user's choice for the command (core/threads.py); None: tinytorch's
+            return int(args.func(args) or 0)
     except (UserError, FileNotFoundError, ValueError, TypeError) as exc:
         if args.debug:
             raise

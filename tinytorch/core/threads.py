@@ -24,6 +24,7 @@ one thread; to reproduce a large run exactly elsewhere, pin the count.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import weakref
@@ -228,6 +229,20 @@ def set_num_threads(threads: int | None) -> None:
     p.requested = threads
     p.blas.set(threads)
     p.in_use = threads
+
+
+@contextlib.contextmanager
+def num_threads(threads: int | None):
+    """`set_num_threads(threads)` for the block, then the previous setting again (None: leave as is)."""
+    if threads is None:
+        yield
+        return
+    previous = policy().requested
+    set_num_threads(threads)
+    try:
+        yield
+    finally:
+        set_num_threads(previous)
 
 
 def get_num_threads() -> int:
