@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .autograd import no_grad
+from .callbacks import EveryStep
 from .checkpoint import load_checkpoint, save_checkpoint
 from .grad_clip import clip_grad_norm
 from .schedule import CosineSchedule
@@ -248,8 +249,6 @@ class Trainer:
         at the end of an epoch still makes its step. On Ctrl-C each callback's `on_interrupt` runs, then
         KeyboardInterrupt propagates.
         """
-        from .callbacks import EveryStep
-
         if (epochs is None) == (steps is None):
             raise ValueError(f"Trainer.fit: give exactly one of epochs ({epochs}) or steps ({steps})")
         limit = _positive_int(epochs if steps is None else steps, "epochs" if steps is None else "steps")
