@@ -22,21 +22,26 @@ def describe(value, limit: int = 60) -> str:
 
 
 def _is_int(value) -> bool:
+    if type(value) is int:  # the common case first: these checks run on every reshape and reduction
+        return True
     return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _is_real(value) -> bool:
+    if type(value) is float or type(value) is int:
+        return True
     return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def check_int(value, name: str, where: str, minimum: int | None = None) -> int:
     """`value` as a Python int (bool and floats rejected), at least `minimum` when given."""
+    is_int = _is_int(value)
+    if is_int and (minimum is None or value >= minimum):
+        return int(value)
     kind = {None: "an int", 0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
-    if not _is_int(value):
+    if not is_int:
         raise TypeError(f"{where}: {name} must be {kind}, got {describe(value)}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{where}: {name} must be {kind}, got {value}")
-    return int(value)
+    raise ValueError(f"{where}: {name} must be {kind}, got {value}")
 
 
 def check_float(value, name: str, where: str, minimum: float | None = None, maximum: float | None = None,
@@ -124,9 +129,7 @@ def _format_id(value) -> str:
 
 def _as_array(value, refusal: str) -> np.ndarray:
     """The ndarray behind a Tensor, ndarray, list or scalar; text or ragged lists raise `refusal`."""
-    from .tensor import Tensor  # imported here: tensor.py imports this module
-
-    if isinstance(value, Tensor):
+    if isinstance(value, _tensor.Tensor):
         return value.data
     if not isinstance(value, (str, bytes)):
         try:
@@ -178,10 +181,11 @@ def as_tensor(x, like=None, name: str | None = None, where: str | None = None):
     With a floating `like` tensor, numbers take its dtype, so `float32_tensor * 2.0` stays float32.
     With `name` and `where`, data that is not numbers is an error naming them.
     """
-    from .tensor import Tensor  # imported here: tensor.py imports this module
-
+    Tensor = _tensor.Tensor
     if isinstance(x, Tensor):
         return x
+    if like is not None and (type(x) is float or type(x) is int) and like.dtype.kind == "f":
+        return Tensor._from_op(np.asarray(x, dtype=like.dtype), False)  # `tensor * 2.0`: the hot path
     try:
         if like is not None and like.dtype.kind == "f":
             arr = np.asarray(x)
@@ -192,3 +196,7 @@ def as_tensor(x, like=None, name: str | None = None, where: str | None = None):
         if where is None:
             raise
         raise type(error)(f"{where}: {name} must be a Tensor or an array of numbers, got {describe(x)}") from None
+
+
+# Last, because tensor.py imports this module: by now every helper it needs is defined.
+from . import tensor as _tensor  # noqa: E402
