@@ -76,8 +76,8 @@ GOOD_LOGITS = np.array([[0.1, 0.5, 0.2]])
 
 # label -> (call(objects, **arguments), {argument: (good value, kind)}, name of the object a method changes)
 CASES = {
-    "Tensor": (lambda o, data, requires_grad: tt.Tensor(data, requires_grad=requires_grad),
-               dict(data=(X23, "data"), requires_grad=(False, "bool")), None),
+    "Tensor": (lambda o, data, requires_grad, dtype: tt.Tensor(data, requires_grad=requires_grad, dtype=dtype),
+               dict(data=(X23, "data"), requires_grad=(False, "bool"), dtype=(None, "any")), None),
     "Parameter": (lambda o, data, requires_grad: tt.Parameter(data, requires_grad=requires_grad),
                   dict(data=(X23, "data"), requires_grad=(True, "bool")), None),
     "tensor": (lambda o, data, requires_grad: tt.tensor(data, requires_grad=requires_grad),
@@ -202,6 +202,7 @@ CASES = {
               dict(lr=(1e-3, "real"), weight_decay=(0.01, "real")), None),
     "CosineSchedule": (lambda o, max_lr, total_steps, warmup_steps: tt.CosineSchedule(max_lr, None, total_steps, warmup_steps),
                        dict(max_lr=(0.1, "real"), total_steps=(10, "size or None"), warmup_steps=(2, "count")), None),
+    "CosineSchedule.__call__": (lambda o, step: tt.CosineSchedule(0.1, total_steps=10)(step), dict(step=(3, "any")), None),
     "clip_grad_norm": (lambda o, max_norm: tt.clip_grad_norm(o["linear"].parameters(), max_norm), dict(max_norm=(1.0, "positive")), "linear"),
     "manual_seed": (lambda o, seed: tt.manual_seed(seed), dict(seed=(3, "int")), None),
     "set_num_threads": (lambda o, threads: tt.set_num_threads(threads), dict(threads=(None, "any")), None),
@@ -256,7 +257,8 @@ MUST_REJECT_ALSO = {
     ("TokenWindowDataset", "token_ids"): [np.arange(10) + 0.5, "abcdefghij", np.zeros((2, 5)), [True] * 10],
     ("PaddedSequenceDataset", "sequences"): [[[1.5, 2.0]], [[]], [], "abc", 7], ("CharTokenizer.build_vocab", "texts"): [123, None, [1, 2]],
     ("BPETokenizer.train", "corpus"): [123, [1, 2]], ("CharTokenizer.encode", "text"): [123, None],
-    ("Tensor.astype", "dtype"): ["bogus", 5.5, object()], ("Tensor.pow", "exponent"): ["a", [1, 2]],
+    ("Tensor.astype", "dtype"): ["bogus", 5.5, object()], ("Tensor", "dtype"): ["bogus", 5.5],
+    ("CosineSchedule.__call__", "step"): ["3", -1, NAN, INF, True], ("Tensor.pow", "exponent"): ["a", [1, 2]],
     ("Tensor.index", "index"): [5, -3, 1.5, "a"], ("Module.load_state_dict", "state_dict"): [None, [1, 2], 3],
     ("MultiHeadAttention.forward", "mask"): [np.ones((2, 4, 4)), np.ones((3, 3))],
     ("Tensor.masked_fill", "mask"): [np.full((2, 3), 0.5), np.full((2, 3), NAN), np.full((2, 3), "a")],

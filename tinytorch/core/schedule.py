@@ -73,8 +73,7 @@ class CosineSchedule:
         return self.total_steps
 
     def __call__(self, step) -> float:
-        if isinstance(step, bool) or not step >= 0:
-            raise ValueError(f"CosineSchedule: step must be a number >= 0, got {step!r}")
+        step = check_float(step, "step", "CosineSchedule", minimum=0)
         if step < self.warmup_steps:
             return self.max_lr * (step + 1) / self.warmup_steps
         if step >= self.total_steps:
