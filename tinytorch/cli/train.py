@@ -34,12 +34,17 @@ def add_parser(subparsers) -> None:
                               description="Train a GPT on a text file: 90% of it trains, the last 10% validates.")
     p.add_argument("--data", required=True, metavar="FILE.txt", help="UTF-8 text to train on")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default=None, help="char (default) or byte-level BPE")
-    p.add_argument("--size", choices=tuple(SIZES), default=None, help="model size (default tiny)")
-    p.add_argument("--n-layer", type=positive_int, default=None, help="blocks (default per size)")
-    p.add_argument("--n-head", type=positive_int, default=None, help="attention heads; must divide --n-embd")
-    p.add_argument("--n-embd", type=positive_int, default=None, help="width (default per size)")
-    p.add_argument("--block-size", type=positive_int, default=None, help="context length in tokens (default per size)")
-    p.add_argument("--dropout", type=finite_float, default=None, help="dropout in [0, 1) (default per size)")
+    sizes = "; ".join(f"{name}: {size.num_layers} block(s) {size.embed_dim} wide, {size.steps} steps"
+                      for name, size in SIZES.items())
+    p.add_argument("--size", choices=tuple(SIZES), default=None, help=f"model size (default tiny): {sizes}")
+    p.add_argument("--n-layer", type=positive_int, default=None, metavar="N", help="blocks (default per size)")
+    p.add_argument("--n-head", type=positive_int, default=None, metavar="N",
+                   help="attention heads; must divide --n-embd")
+    p.add_argument("--n-embd", type=positive_int, default=None, metavar="N", help="width (default per size)")
+    p.add_argument("--block-size", type=positive_int, default=None, metavar="N",
+                   help="context length in tokens (default per size)")
+    p.add_argument("--dropout", type=finite_float, default=None, metavar="P",
+                   help="dropout in [0, 1) (default per size)")
     p.add_argument("--steps", type=positive_int, default=None, help="total optimizer steps (default per size)")
     p.add_argument("--out", metavar="CKPT", default=None,
                    help="checkpoint path (default <data>-<size>[-bpe].safetensors); the best one goes to CKPT-best")
