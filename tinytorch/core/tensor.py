@@ -39,12 +39,12 @@ class Tensor:
     _seq = 0  # creation number (set per instance); the backward engine orders nodes by it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        check_bool(requires_grad, "requires_grad", "Tensor")
+        requires_grad = check_bool(requires_grad, "requires_grad", type(self).__name__)
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}: only floating-point tensors can require gradients, "
                             f"got {self.data.dtype}")
-        self.requires_grad = check_bool(requires_grad, "requires_grad", "Tensor")
+        self.requires_grad = requires_grad
         self.grad = None
         self._ctx = None
         self._retain_grad = False
