@@ -12,14 +12,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # One fresh process per measurement: the malloc settings are process-wide and cannot be undone.
 CHILD = """
-import json, sys
+import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from tinytorch.core.allocator import keep_freed_memory
-from tinytorch.bench.speed import training_seconds
-from tinytorch.bench.workloads import MEDIUM
+from tinytorch.bench.common import thread_limit
+from tinytorch.bench.workloads import MEDIUM, tinytorch_step
 applied = keep_freed_memory() if {keep} else False
-seconds = training_seconds(MEDIUM, 1, {repeats}, 3, compare_torch=False)["tinytorch"]
-print(json.dumps({{"applied": applied, "seconds": seconds}}))
+wall, cpu, faults = [], [], []
+with thread_limit(1):
+    step = tinytorch_step(MEDIUM)
+    for _ in range(3):  # warm-up
+        step()
+    for _ in range({repeats}):
+        t0, c0, f0 = time.perf_counter(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(3):
+            step()
+        wall.append((time.perf_counter() - t0) / 3)
+        cpu.append((time.process_time() - c0) / 3)
+        faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 3)
+print(json.dumps({{"applied": applied, "wall": wall, "cpu": cpu, "faults": faults}}))
 """
 
 
@@ -34,18 +45,22 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="fresh-process pairs, alternating the order")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats (of 3 steps) per process")
     args = parser.parse_args()
-    samples = {False: [], True: []}
+    kinds = ("wall", "cpu", "faults")
+    samples = {(keep, kind): [] for keep in (False, True) for kind in kinds}
     for round_ in range(args.rounds):
         for keep in ((False, True) if round_ % 2 == 0 else (True, False)):
             result = measure(keep, args.repeats)
             if keep and not result["applied"]:
                 print("keep_freed_memory() was not accepted here (not glibc?): nothing to compare")
                 return 1
-            samples[keep] += result["seconds"]
-    default, kept = statistics.median(samples[False]), statistics.median(samples[True])
-    print(f"medium step, glibc defaults: {default * 1e3:.1f} ms (median of {len(samples[False])})")
-    print(f"medium step, keep_freed_memory(): {kept * 1e3:.1f} ms (median of {len(samples[True])})")
-    print(f"ratio defaults/kept {default / kept:.2f} (above 1: keeping freed memory is faster)")
+            for kind in kinds:
+                samples[keep, kind] += result[kind]
+    for kind, what in (("wall", "wall-clock"), ("cpu", "CPU (user+system)")):
+        default, kept = statistics.median(samples[False, kind]), statistics.median(samples[True, kind])
+        print(f"medium step {what}: glibc defaults {default * 1e3:.1f} ms, keep_freed_memory() {kept * 1e3:.1f} ms "
+              f"(medians of {len(samples[False, kind])}), ratio defaults/kept {default / kept:.2f}")
+    print(f"minor page faults per medium step: glibc defaults {statistics.median(samples[False, 'faults']):,.0f}, "
+          f"keep_freed_memory() {statistics.median(samples[True, 'faults']):,.0f}")
     return 0
 
 

@@ -112,10 +112,11 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
     Every tensor carries a creation number `_seq`, and an op's output is always created after its
     inputs. Taking the pending tensor with the highest number first (a heap) therefore reaches a
     tensor only after all of its consumers have added their share of its gradient: one pass, each
-    node visited once, no separate topological sort and no recursion.
+    node visited once, no separate topological sort and no recursion. Leaves never enter the heap:
+    their shares are summed in `grads` and stored once at the end, so a failed backward stores none.
     """
-    grads = {root: grad}
-    heap = [(-root._seq, id(root), root)]  # id() breaks ties (a deep copy keeps its _seq)
+    grads = {root: grad}  # the gradient summed so far for each tensor reached
+    heap = [] if root._ctx is None else [(-root._seq, id(root), root)]  # id() breaks ties (a deep copy keeps its _seq)
     anomaly = _state.anomaly
     previous = _state.grad_enabled
     _state.grad_enabled = False  # backward functions work on arrays; nothing they do is recorded
@@ -123,16 +124,9 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
         while heap:
             node = heappop(heap)[2]
             g = grads.pop(node)
-            ctx = node._ctx
-            if ctx is None:
-                # A leaf: keep our own copy, so a later in-place edit (clipping) never aliases another array.
-                if node.grad is None:
-                    node.grad = np.array(g, dtype=node.data.dtype)
-                else:
-                    node.grad = node.grad + np.asarray(g, dtype=node.data.dtype)
-                continue
             if node._retain_grad:
                 node.grad = np.array(g) if node.grad is None else node.grad + g
+            ctx = node._ctx
             input_grads = ctx.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -144,11 +138,23 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
                 pending = grads.get(parent)
                 if pending is None:
                     grads[parent] = pg
-                    heappush(heap, (-parent._seq, id(parent), parent))
+                    if parent._ctx is not None:
+                        heappush(heap, (-parent._seq, id(parent), parent))
                 else:
                     grads[parent] = pending + pg
     finally:
         _state.grad_enabled = previous
+    for leaf, g in grads.items():  # only leaves are left
+        _store_leaf_grad(leaf, g)
+
+
+def _store_leaf_grad(leaf: "Tensor", g) -> None:
+    """Our own copy on the first store (a later in-place edit, like clipping, aliases nothing), a sum after."""
+    dtype = leaf.data.dtype
+    if leaf.grad is None:
+        leaf.grad = g.astype(dtype) if type(g) is np.ndarray else np.array(g, dtype=dtype)  # astype: the faster copy
+    else:
+        leaf.grad = leaf.grad + np.asarray(g, dtype=dtype)
 
 
 # Anomaly detection lives in its own module; the engine calls these only while it is on.

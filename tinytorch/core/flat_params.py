@@ -11,6 +11,8 @@ from operator import is_
 
 import numpy as np
 
+from .grads import checked_grad
+
 
 class FlatParameters:
     """Seats every parameter's `.data` as a view into one buffer and gathers gradients in the same layout."""
@@ -68,22 +70,27 @@ class FlatParameters:
             return self._grad
         return None
 
-    def gather_grads(self, grads: list) -> np.ndarray:
-        """`grads` (one checked ndarray or None per parameter) in one flat array, zeros for None; each `.grad` becomes its view.
+    def gather_grads(self, where: str) -> np.ndarray:
+        """Every `.grad` copied into one flat array (zeros where there is none); each `.grad` becomes its view.
 
         Editing the result (scaling, clipping) therefore edits every `p.grad`. A fresh array per
-        gathering, so a `.grad` array someone kept from an earlier step is never overwritten.
-        Needs the flat layout (`seated()`).
+        gathering, so a `.grad` array someone kept from an earlier step is never overwritten. A bad
+        gradient is an error naming `where` and the parameter. Needs the flat layout (`seated()`).
         """
         flat = self.gathered()
         if flat is not None:
             return flat
         flat = np.empty(self.size, dtype=self.flat.dtype)  # (total,)
-        np.concatenate([(np.zeros(shape) if g is None else g).ravel() for g, shape in zip(grads, self.shapes)], out=flat)
         views = self.slices(flat)
-        for p, g, view in zip(self.params, grads, views):
-            if g is not None:
-                p.grad = view
+        for i, (p, view) in enumerate(zip(self.params, views)):
+            g = p.grad
+            if g is None:
+                view.fill(0)
+                continue
+            if type(g) is not np.ndarray or g.shape != view.shape or g.dtype != view.dtype:
+                g = checked_grad(g, p, i, where)  # a Tensor, a list, another dtype, or an error
+            np.copyto(view, g)  # one copy per parameter: cheaper than np.concatenate for a few dozen arrays
+            p.grad = view
         self._grad, self._grad_views = flat, [p.grad for p in self.params]
-        self._complete = all(g is not None for g in grads)
+        self._complete = all(v is not None for v in self._grad_views)
         return flat

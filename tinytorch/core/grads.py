@@ -13,7 +13,7 @@ from .tensor import Tensor
 from .validation import describe
 
 
-def _checked(grad, p, i: int, where: str) -> np.ndarray:
+def checked_grad(grad, p, i: int, where: str) -> np.ndarray:
     """`grad` as a writable ndarray of `p`'s shape and float dtype (the slow path: conversions and errors)."""
     try:
         arr = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
@@ -39,6 +39,6 @@ def checked_grads(params, where: str) -> list:
         g = p.grad
         if g is not None and not (type(g) is np.ndarray and g.shape == p.data.shape and g.dtype == p.data.dtype
                                   and g.flags.writeable):
-            g = p.grad = _checked(g, p, i, where)
+            g = p.grad = checked_grad(g, p, i, where)
         grads.append(g)
     return grads

@@ -113,30 +113,27 @@ class Optimizer:
         for missing gradients), so an edit reaches both. Otherwise the `.grad` arrays themselves.
         """
         where = f"{type(self).__name__}.grad_buffers"
-        grads = checked_grads(self.params, where)
         if self._flat.seated(where):
-            return [self._flat.gather_grads(grads)]
-        return [g for g in grads if g is not None]
+            return [self._flat.gather_grads(where)]
+        return [g for g in checked_grads(self.params, where) if g is not None]
 
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters without one are left alone)."""
         where = f"{type(self).__name__}.step"
-        flat = self._flat.gathered() if self._flat.seated(where) else None
-        if flat is not None:  # `grad_buffers()` gathered (and checked) every gradient, none replaced since
-            self.step_count += 1
-            self._update(self._flat.flat, flat, self._state)
-            return
-        grads = checked_grads(self.params, where)
+        if self._flat.seated(where):
+            flat = self._flat.gathered()  # set when `grad_buffers()` gathered every gradient, none replaced since
+            if flat is None and all(p.grad is not None for p in self.params):
+                flat = self._flat.gather_grads(where)
+            if flat is not None:  # one update over the flat weights, gradients and state
+                self.step_count += 1
+                self._update(self._flat.flat, flat, self._state)
+                return
+        grads = checked_grads(self.params, where)  # some gradients missing, or mixed dtypes: one by one
         present = [i for i, g in enumerate(grads) if g is not None]
         if not present:
             return
-        fast = len(present) == len(grads) and self._flat.seated(where)
-        if not fast:
-            self._flat.check_shapes(where)
+        self._flat.check_shapes(where)
         self.step_count += 1
-        if fast:  # one update over the flat weights, gradients and state
-            self._update(self._flat.flat, self._flat.gather_grads(grads), self._state)
-            return
         for i in present:
             self._update(self.params[i].data, grads[i], self._param_state[i])
 
