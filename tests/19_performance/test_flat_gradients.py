@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tinytorch
+from tinytorch.core.autograd import Function
 from tinytorch.core.grad_clip import clip_grad_norm
 from tinytorch.core.layers import Linear, Parameter
 from tinytorch.core.losses import CrossEntropyLoss
@@ -195,3 +196,19 @@ def _train(use_trainer: bool, clip: dict, accumulation: int) -> tuple:
 def test_trainer_step_equals_a_hand_written_loop(clip, accumulation):
     for ours, hand in zip(_train(True, clip, accumulation), _train(False, clip, accumulation)):
         np.testing.assert_allclose(ours, hand, rtol=1e-5, atol=1e-7)
+
+
+def test_a_failed_backward_stores_no_gradient_at_all():
+    class Fails(Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, grad):
+            raise FloatingPointError("this backward fails")
+
+    x = Parameter(np.ones(3))
+    y = Fails.apply(x)
+    w = Parameter(np.ones(3))  # created after y: the engine reaches it before y's failing backward
+    with pytest.raises(FloatingPointError, match="this backward fails"):
+        (y + w * 2.0).sum().backward()
+    assert x.grad is None and w.grad is None
