@@ -128,36 +128,40 @@ class SelfAttentionHeads(Function):
 
     def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None, causal=False, weights_sink=None):
         b, t, c = x.shape
-        h = num_heads
-        self.shape, self.num_heads = (b, t, c), h
+        self.shape, self.num_heads = (b, t, c), num_heads
         self.blockwise = causal and allowed is None and worth_blocking(t)
-        self.scale = attention_scale(c // h)
+        self.scale = attention_scale(c // num_heads)
         self.x2d = x.reshape(b * t, c)
         self.w = np.concatenate((wq, wk, wv), axis=1)  # (C, 3C)
         qkv = self.x2d @ self.w  # (B*T, 3C)
         qkv += np.concatenate((bq, bk, bv))
-        if self.blockwise:  # contiguous (3, B, H, T, hd): BLAS runs the small tiles faster
-            qkv = np.ascontiguousarray(qkv.reshape(b, t, 3, h, c // h).transpose(2, 0, 3, 1, 4))
-            qkv[0] *= self.scale
-            self.q, self.k, self.v = qkv[0], qkv[1], qkv[2]  # q is scaled
-            merged = np.empty((b, t, c), dtype=x.dtype)
-            self.out = merged.reshape(b, t, h, c // h).transpose(0, 2, 1, 3)  # (B, H, T, hd) view of merged
-            self.weights_t = causal_forward(self.q, self.k, self.v, self.out)
-            if weights_sink is not None:
-                weights_sink.append(dense_weights(self.weights_t))
-            return merged  # (B, T, C)
-        qkv = qkv.reshape(b, t, 3, h, c // h).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd)
-        self.q, self.k, self.v = q, k, v = qkv[0], qkv[1], qkv[2]
+        qkv = qkv.reshape(b, t, 3, num_heads, c // num_heads).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd) view
+        if self.blockwise:
+            return self._attend_blockwise(qkv, weights_sink)
         if causal:
             allowed = causal_allowed(t, t) if allowed is None else allowed & causal_allowed(t, t)
         self.allowed = allowed
-        self.out, self.weights = attend(q, k, v, allowed, self.scale)  # (B, H, T, hd)
+        self.q, self.k, self.v = qkv[0], qkv[1], qkv[2]
+        self.out, self.weights = attend(self.q, self.k, self.v, allowed, self.scale)  # (B, H, T, hd)
         if weights_sink is not None:
             weights_sink.append(self.weights.copy())
         return merge_heads(self.out)  # (B, T, C)
 
+    def _attend_blockwise(self, qkv, weights_sink):
+        """Causal attention by query blocks on contiguous heads (BLAS runs the small tiles faster so)."""
+        qkv = np.ascontiguousarray(qkv)  # (3, B, H, T, hd)
+        qkv[0] *= self.scale
+        self.q, self.k, self.v = qkv[0], qkv[1], qkv[2]  # q is scaled
+        b, t, c = self.shape
+        merged = np.empty((b, t, c), dtype=qkv.dtype)
+        self.out = split_heads(merged, self.num_heads)  # (B, H, T, hd) view: the kernel writes into merged
+        self.weights_t = causal_forward(self.q, self.k, self.v, self.out)
+        if weights_sink is not None:
+            weights_sink.append(dense_weights(self.weights_t))
+        return merged  # (B, T, C)
+
     def _heads_grad(self, grad):
-        """(3, B, H, T, hd) gradients of q, k, v (before the scale) from the merged output's gradient."""
+        """(3, B, H, T, hd) gradients of the projected q, k, v (q before scaling) from the merged output's gradient."""
         q, k, v = self.q, self.k, self.v
         g = split_heads(grad, self.num_heads)  # (B, H, T, hd)
         gqkv = np.empty((3,) + q.shape, dtype=grad.dtype)

@@ -23,6 +23,7 @@ def worth_blocking(t: int) -> bool:
     saved tiles do not cover the extra calls, and the dense path is as fast or faster (measured)."""
     return t > 2 * BLOCK
 
+
 _diagonal_masks: dict = {}
 
 
