@@ -30,7 +30,8 @@ def _binary(op, a, b):
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
-                raise ValueError(f"{op.__name__.lower()}: shapes {a.shape} and {b.shape} do not broadcast") from None
+                name = "pow" if op is _ew.PowTensor else op.__name__.lower()
+                raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
         raise
 
 
