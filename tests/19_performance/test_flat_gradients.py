@@ -7,7 +7,7 @@ import tinytorch
 from tinytorch.core.autograd import Function
 from tinytorch.core.grad_clip import clip_grad_norm
 from tinytorch.core.layers import Linear, Parameter
-from tinytorch.core.losses import CrossEntropyLoss
+from tinytorch.core.losses import CrossEntropyLoss, MSELoss
 from tinytorch.core.optimizers import SGD, Adam, AdamW
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.training import Trainer
@@ -212,3 +212,31 @@ def test_a_failed_backward_stores_no_gradient_at_all():
     with pytest.raises(FloatingPointError, match="this backward fails"):
         (y + w * 2.0).sum().backward()
     assert x.grad is None and w.grad is None
+
+
+def test_trainer_with_mixed_dtypes_edits_each_grad_in_place_like_a_hand_loop():
+    """No flat layout (float32 weight, float64 bias): grad_buffers() are the .grad arrays themselves."""
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    y = np.random.default_rng(1).standard_normal((4, 1))
+    results = []
+    for use_trainer in (True, False):
+        tinytorch.manual_seed(0)
+        model = Linear(3, 1)
+        model.bias.data = model.bias.data.astype(np.float64)
+        opt = SGD(model.parameters(), lr=0.5, momentum=0.9)
+        trainer = Trainer(model, opt, MSELoss(), grad_clip_value=0.05, accumulation_steps=2)
+        for _ in range(3):
+            if use_trainer:
+                trainer.train_step(x[:2], y[:2])
+                trainer.train_step(x[2:], y[2:])
+                continue
+            opt.zero_grad()
+            for rows in (slice(0, 2), slice(2, 4)):
+                MSELoss()(model(x[rows]), Tensor(y[rows])).backward(np.full((), 2.0))
+            for p in model.parameters():
+                p.grad = np.clip(p.grad / 4.0, -0.05, 0.05)
+            opt.step()
+        results.append([p.data.copy() for p in model.parameters()])
+    for ours, hand in zip(*results):
+        assert ours.dtype == hand.dtype
+        np.testing.assert_allclose(ours, hand, rtol=1e-6)
