@@ -142,10 +142,10 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
                         heappush(heap, (-parent._seq, id(parent), parent))
                 else:
                     grads[parent] = pending + pg
+        for leaf, g in grads.items():  # only leaves are left
+            _store_leaf_grad(leaf, g)
     finally:
         _state.grad_enabled = previous
-    for leaf, g in grads.items():  # only leaves are left
-        _store_leaf_grad(leaf, g)
 
 
 def _store_leaf_grad(leaf: "Tensor", g) -> None:
