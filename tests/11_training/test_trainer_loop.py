@@ -24,7 +24,7 @@ def make(seed=0, opt=Adam, dropout=0.0, **opt_kwargs):
 def test_reexports():
     assert training.clip_grad_norm is clip_grad_norm
     for name in ("Trainer", "CosineSchedule", "clip_grad_norm", "save_checkpoint", "load_checkpoint"):
-        assert hasattr(training, name)
+        assert getattr(training, name) is getattr(tinytorch, name)  # TinyTorch's import path, the same objects
 
 
 def test_fit_reduces_regression_loss():
@@ -247,3 +247,36 @@ def test_nonfinite_gradient_norm_stops_before_the_step():
         trainer.train_step(Tensor(x), Tensor(y))
     assert_same_params(model, before)
     assert trainer.step == 0 and opt.step_count == 0
+
+
+@pytest.mark.parametrize("loader", [None, 3, 2.5])
+def test_fit_and_evaluate_name_a_loader_that_is_not_iterable(loader):
+    model, opt = make(lr=0.01)
+    trainer = Trainer(model, opt, MSELoss())
+    before = params_snapshot(model)
+    with pytest.raises(TypeError, match="train_loader"):
+        trainer.fit(loader, steps=1)
+    with pytest.raises(TypeError, match="evaluation data loader"):
+        trainer.evaluate(loader)
+    x, y = regression_data(8)
+    if loader is not None:  # val_loader=None means: no evaluation
+        with pytest.raises(TypeError, match="val_loader"):
+            trainer.fit(Batches(x, y, 4), steps=1, val_loader=loader)
+    assert_same_params(model, before)
+    assert trainer.step == 0
+
+
+def test_fit_step_count_of_the_wrong_type_is_a_type_error():
+    model, opt = make(lr=0.01)
+    trainer = Trainer(model, opt, MSELoss())
+    x, y = regression_data(8)
+    with pytest.raises(TypeError, match="epochs must be a positive int, got 'x'"):
+        trainer.fit(Batches(x, y, 4), epochs="x")
+    with pytest.raises(ValueError, match="steps must be a positive int, got 0"):
+        trainer.fit(Batches(x, y, 4), steps=0)
+
+
+@pytest.mark.parametrize("params", [None, 5, [np.zeros(3)]])
+def test_clip_grad_norm_names_bad_params(params):
+    with pytest.raises(TypeError, match="clip_grad_norm: .*param"):
+        clip_grad_norm(params, 1.0)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .grads import checked_grads
+from .grads import checked_grads, parameter_list
 from .validation import check_float
 
 
@@ -18,7 +18,7 @@ def clip_grad_norm(params, max_norm: float, eps: float = 1e-6) -> float:
     """
     max_norm = check_float(max_norm, "max_norm", "clip_grad_norm", minimum=0.0, min_inclusive=False)
     eps = check_float(eps, "eps", "clip_grad_norm", minimum=0.0)
-    params = list(params.parameters() if hasattr(params, "parameters") else params)
+    params = parameter_list(params, "clip_grad_norm")
     grads = [g for g in checked_grads(params, "clip_grad_norm") if g is not None]
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if total > max_norm:

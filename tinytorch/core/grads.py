@@ -28,6 +28,18 @@ def checked_grad(grad, p, i: int, where: str) -> np.ndarray:
     return arr if arr.flags.writeable else arr.copy()  # clipping and scaling edit gradients in place
 
 
+def parameter_list(params, where: str) -> list:
+    """The Tensors of a module (its `parameters()`) or of an iterable, as a list; anything else is a TypeError."""
+    try:
+        params = list(params.parameters() if hasattr(params, "parameters") else params)
+    except TypeError:
+        raise TypeError(f"{where}: params must be a module or an iterable of Tensors, got {describe(params)}") from None
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{where}: every parameter must be a Tensor, got {describe(p)}")
+    return params
+
+
 def checked_grads(params, where: str) -> list:
     """Each parameter's gradient (None where it has none), every one a writable ndarray of its shape and dtype.
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .flat_params import FlatParameters
-from .grads import checked_grads
+from .grads import checked_grads, parameter_list
 from .tensor import Tensor
 from .validation import check_bool, check_float, check_int, describe
 
@@ -53,11 +53,7 @@ class Optimizer:
     def __init__(self, params, **hyperparameters):
         where = type(self).__name__
         checked = self._check_hyperparameters(hyperparameters, where)  # before anything changes
-        try:
-            params = list(params.parameters() if hasattr(params, "parameters") else params)
-        except TypeError:
-            raise TypeError(f"{where}: params must be a module or an iterable of Tensors, got {describe(params)}") from None
-        unique = list({id(p): p for p in params}.values())
+        unique = list({id(p): p for p in parameter_list(params, where)}.values())
         if not unique:
             raise ValueError(f"{where}: got an empty parameter list")
         for p in unique:

@@ -16,6 +16,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .grad_clip import clip_grad_norm
 from .schedule import CosineSchedule
 from .threads import model_threads
+from .validation import check_int, describe
 
 __all__ = ["Trainer", "CosineSchedule", "clip_grad_norm", "save_checkpoint", "load_checkpoint", "NonFiniteLossError"]
 
@@ -34,9 +35,14 @@ def _batch_size(inputs) -> int:
 
 
 def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Trainer: {what} must be a positive int, got {value!r}")
-    return int(value)
+    return check_int(value, what, "Trainer", minimum=1)
+
+
+def _batches(loader, what: str):
+    """`loader` itself once it is known to be iterable (a DataLoader, a list of batches, a generator)."""
+    if loader is None or not hasattr(loader, "__iter__"):
+        raise TypeError(f"Trainer: {what} must be an iterable of (inputs, targets) batches, got {describe(loader)}")
+    return loader
 
 
 def _positive_or_none(value, what: str):
@@ -192,6 +198,7 @@ class Trainer:
     def evaluate(self, dataloader, record: bool = True):
         """(sample-weighted mean loss, accuracy) over `dataloader`; accuracy is 0.0 unless outputs are
         (N, C) class scores. Recorded in history["val_loss"] (alias "eval_loss") at the current step."""
+        dataloader = _batches(dataloader, "the evaluation data loader")
         was_training = getattr(self.model, "training", True)
         self._set_mode(False)
         losses, sizes, correct, counted = [], [], 0, 0
@@ -251,6 +258,9 @@ class Trainer:
         """
         if (epochs is None) == (steps is None):
             raise ValueError(f"Trainer.fit: give exactly one of epochs ({epochs}) or steps ({steps})")
+        train_loader = _batches(train_loader, "train_loader")
+        if val_loader is not None:
+            val_loader = _batches(val_loader, "val_loader")
         limit = _positive_int(epochs if steps is None else steps, "epochs" if steps is None else "steps")
         if eval_every is not None:
             eval_every = _positive_int(eval_every, "eval_every")
