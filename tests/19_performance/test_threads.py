@@ -92,11 +92,12 @@ class FixedMonitor:
 
 
 @pytest.mark.parametrize("flops, free, expected", [
-    (1e8, 8, 1),  # a tiny step: one thread even on an idle 8-core machine
-    (3.9e9, 8, 1),  # below two threads' worth of work
-    (1e10, 8, 5),  # a medium step: one thread per FLOPS_PER_THREAD
+    (1.2e8, 8, 1),  # a tiny step: one thread even on an idle 8-core machine
+    (0.49e9, 2, 1),  # just below PARALLEL_FLOPS
+    (0.7e9, 8, 2),  # a small step: two threads where cores are free
+    (0.7e9, 1, 1),  # ... one where another process holds the other core
+    (1e10, 8, 5),  # a medium step on a big idle machine: one thread per FLOPS_PER_THREAD
     (1e10, 2, 2),  # ... but no more than the free cores
-    (1e10, 1, 1),  # another process holds the other core
     (1e12, 0, 1),  # every core busy (or not measured yet): one
 ])
 def test_the_policy_uses_more_threads_only_for_large_work_on_free_cores(default_choice, monkeypatch, flops, free,

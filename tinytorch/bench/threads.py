@@ -101,3 +101,42 @@ def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
             f"on {load} cores; BLAS threads in use at the last step: {used[name]})")
     out(f"  default / best pinned: {medians['default'] / best:.2f}")
     return {"medians": medians, "samples": samples, "ratio": medians["default"] / best}
+
+
+def quiet_step_ms(seconds: float, quiet_below: float = 0.15, out=print) -> dict:
+    """Training-step time of the CLI's tiny, small and medium sizes at 1 and 2 threads, in alternation for
+    `seconds`, keeping only the samples during which other processes used less than `quiet_below` cores:
+    what an idle machine would show, measured on a shared one."""
+    from ..cli.common import SIZES
+    from ..core.threads import num_threads
+    from .workloads import Workload, tinytorch_step
+
+    steps, calls = {}, {"tiny": 30, "small": 8, "medium": 2}  # about 0.1-0.4 s per sample
+    for name in calls:
+        size = SIZES[name]
+        work = Workload(name, 65, size.embed_dim, size.num_layers, size.num_heads, seq_len=size.seq_len,
+                        batch_size=size.batch_size, max_seq_len=size.seq_len)
+        steps[name] = tinytorch_step(work)
+        steps[name]()
+    samples = {(name, t): [] for name in calls for t in (1, 2)}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for (name, threads), kept in samples.items():
+            with num_threads(threads):
+                before, start = CoreMonitor._sample(), time.perf_counter()
+                for _ in range(calls[name]):
+                    steps[name]()
+                elapsed, after = time.perf_counter() - start, CoreMonitor._sample()
+            others = ((after[1] - before[1]) - (after[2] - before[2])) / (after[0] - before[0])
+            if others < quiet_below:
+                kept.append(elapsed / calls[name] * 1e3)
+    out(f"training step of the CLI sizes (char vocabulary 65), samples with other processes below "
+        f"{quiet_below} cores, over {seconds:.0f} s:")
+    for name in calls:
+        one, two = samples[(name, 1)], samples[(name, 2)]
+        if one and two:
+            out(f"  {name:6s}: 1 thread {median(one):8.2f} ms ({len(one)} samples), 2 threads {median(two):8.2f} ms "
+                f"({len(two)} samples): 2 threads {median(one) / median(two):.2f}x as fast")
+        else:
+            out(f"  {name:6s}: too few quiet samples (1 thread {len(one)}, 2 threads {len(two)})")
+    return samples

@@ -3,9 +3,10 @@
 Why tinytorch decides. OpenBLAS starts one thread per core and, on a machine where another process
 holds a core, its threads wait on each other: a tiny training step takes 20x longer with two threads
 than with one (BENCHMARKS.md, "Threads"). Users do not read the paragraph that warns about it, so,
-like PyTorch, tinytorch owns the choice: one thread for small work (a second one never pays there),
-more only for large work (`FLOPS_PER_THREAD` each) and only as many as there are cores that other
-processes leave free (measured from /proc/stat, minus this process's own CPU time).
+like PyTorch, tinytorch owns the choice: one thread for small work (below `PARALLEL_FLOPS`, where a
+second thread gains little even on an idle machine and loses badly the moment another process wakes),
+more for larger work (two, or one per `FLOPS_PER_THREAD`) and only as many as there are cores that
+other processes leave free (measured from /proc/stat, minus this process's own CPU time).
 
 Where it applies, and why not process-wide. A library must not change process-wide state behind
 the user's back, so the choice is scoped: `blas_threads(flops)` wraps tinytorch's heavy work (a
@@ -32,10 +33,12 @@ import weakref
 import numpy as np
 
 ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-# Work per call (floating-point operations) for each thread beyond the first. On the 2-core machine of
-# BENCHMARKS.md a quiet medium step (~10 GFLOP) ran 1.0-1.46x faster on two threads; a tiny step
-# (~0.1 GFLOP) is dominated by per-call overheads a second thread cannot split. Below 2 x this, one thread.
-FLOPS_PER_THREAD = 2e9
+# Floating-point operations per call (6 x parameters x tokens for a training step) from which a second
+# thread is used when a core is free. Measured on an idle 2-core machine (BENCHMARKS.md, "Threads"):
+# two threads ran the small step (0.7 GFLOP) 1.31x and the medium one (10 GFLOP) 1.29x faster, but
+# the tiny one (0.12 GFLOP) only 1.14x, too little to risk 6-20x when another process wakes up.
+PARALLEL_FLOPS = 0.5e9
+FLOPS_PER_THREAD = 2e9  # beyond two threads (on bigger machines): one more per this much work
 RESAMPLE_SECONDS = 1.0  # how often the load of other processes is measured again
 FREE_CORE_SLACK = 0.25  # a core counts as free when other processes use less than this share of it
 
@@ -137,11 +140,10 @@ class ThreadPolicy:
 
     def for_work(self, flops: float) -> int:
         """Threads for one call doing `flops` floating-point operations, when the user has not chosen."""
-        wanted = flops / FLOPS_PER_THREAD
-        if wanted < 2:
+        if flops < PARALLEL_FLOPS:
             return 1
-        free = self.monitor.free_cores()
-        return max(1, int(min(wanted, free)))
+        wanted = max(2.0, flops / FLOPS_PER_THREAD)
+        return max(1, int(min(wanted, self.monitor.free_cores())))
 
 
 _policy: ThreadPolicy | None = None
