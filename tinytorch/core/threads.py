@@ -128,7 +128,7 @@ class ThreadPolicy:
         self.requested: int | None = None
         self.in_use: int | None = self.blas.get()  # BLAS threads during the last tinytorch call
 
-        self.monitor = CoreMonitor()  # starts measuring now, so a first interval exists by the first large step
+        self.monitor = _monitor
 
     def user_choice(self, current: int | None) -> int | None:
         """The count the user fixed (set_num_threads, the environment, threadpoolctl), or None if tinytorch chooses."""
@@ -146,6 +146,9 @@ class ThreadPolicy:
         return max(1, int(min(wanted, self.monitor.free_cores())))
 
 
+# Started at import (one read of /proc/stat, nothing changed), so that by the first large step there is
+# already an interval to judge the other processes' load by; until then large work runs on one thread.
+_monitor = CoreMonitor()
 _policy: ThreadPolicy | None = None
 
 
