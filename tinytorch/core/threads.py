@@ -1,22 +1,23 @@
 """numpy's BLAS threads for tinytorch's own work: chosen by tinytorch, as PyTorch chooses its own, unless you choose.
 
 Why tinytorch decides. OpenBLAS starts one thread per core and, on a machine where another process
-holds a core, its threads wait on each other: a tiny training step takes 20x longer with two threads
-than with one (BENCHMARKS.md, "Threads"). Users do not read the paragraph that warns about it, so,
-like PyTorch, tinytorch owns the choice: one thread for small work (below `PARALLEL_FLOPS`, where a
-second thread gains little even on an idle machine and loses badly the moment another process wakes),
-more for larger work (two, or one per `FLOPS_PER_THREAD`) and only as many as there are cores that
-other processes leave free (measured from /proc/stat, minus this process's own CPU time).
+holds a core, its threads wait on each other: a tiny training run takes 2x (one busy core) to 7x (a
+loaded machine) longer with two threads than with one (BENCHMARKS.md, "Threads"). Users do not read
+the paragraph that warns about it, so, like PyTorch, tinytorch owns the choice: one thread for small
+work (below `PARALLEL_FLOPS`, where a second thread gains little even on an idle machine and loses
+badly the moment another process wakes), more for larger work (two, or one per `FLOPS_PER_THREAD`)
+and only as many as there are cores that other processes leave free (measured from /proc/stat,
+minus this process's own CPU time).
 
 Where it applies, and why not process-wide. A library must not change process-wide state behind
 the user's back, so the choice is scoped: `blas_threads(flops)` wraps tinytorch's heavy work (a
-training or evaluation step), sets the chosen count on entry and puts the user's setting back on
-exit. The thread library is found once and cached; each step costs one read and, only when the
+training, evaluation or generation step), sets the chosen count on entry and puts the user's setting
+back on exit. The thread library is found once and cached; each step costs one read and, only when the
 count differs, two writes of well under a microsecond each. numpy code of your own, outside a
 tinytorch step, runs exactly as your environment says.
 
-Your choice wins, in this order: `tinytorch.set_num_threads(n)` (or `--threads N`, which calls it)
-sets BLAS to `n` for the whole process, as `torch.set_num_threads` does; otherwise an
+Your choice wins, in this order: `tinytorch.set_num_threads(n)` sets BLAS to `n` for the whole
+process, as `torch.set_num_threads` does (`--threads N` does so for one command); otherwise an
 `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` or `MKL_NUM_THREADS` in the environment, or a limit you
 set with threadpoolctl, is left alone. Results are bit-for-bit reproducible for a given thread
 count (BLAS sums in a different order with more threads, as in PyTorch): small work always runs on
