@@ -52,11 +52,9 @@ def _peak_mb() -> float:
 
 
 def _pin_one_thread() -> None:
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return
-    threadpool_limits(limits=1)
+    from ..core.threads import set_num_threads
+
+    set_num_threads(1)  # the child owns its process
 
 
 def child(kind: str, steps: int | None = None) -> dict:
