@@ -88,6 +88,29 @@ def test_check_writable(tmp_path):
         check_writable(tmp_path / "plain" / "out.safetensors")
 
 
+def test_check_writable_leaves_no_probe_file(tmp_path):
+    check_writable(tmp_path / "out.safetensors")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_check_writable_refuses_a_folder_where_files_cannot_be_created():
+    # Permission bits allow root everything; /proc still refuses new files, as a read-only mount does.
+    with pytest.raises(ValueError, match=r"cannot write '/proc/out.safetensors': the folder '/proc' is not writable \("):
+        check_writable("/proc/out.safetensors")
+
+
+def test_check_writable_reports_a_read_only_file_system(tmp_path, monkeypatch):
+    import errno
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(ValueError, match="is not writable .Read-only file system."):
+        check_writable(tmp_path / "out.safetensors")
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
 def test_check_writable_refuses_a_read_only_folder(tmp_path):
     locked = tmp_path / "locked"

@@ -55,8 +55,13 @@ def check_writable(path) -> str:
     if not os.path.isdir(directory):
         cause = "is a file, not a folder" if os.path.exists(directory) else "does not exist"
         raise ValueError(f"cannot write '{path}': the folder '{directory}' {cause}")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write '{path}': the folder '{directory}' is not writable")
+    # Create (and remove) a probe file: permission bits say nothing for root, read-only mounts or /proc.
+    probe = os.path.join(directory, f".tinytorch-write-check-{uuid.uuid4().hex}")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise ValueError(f"cannot write '{path}': the folder '{directory}' is not writable ({exc.strerror})") from None
+    os.remove(probe)
     return path
 
 
