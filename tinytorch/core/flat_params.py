@@ -7,11 +7,13 @@ tinygrad's fused optimizer do the same). Only the optimizer knows about this lay
 
 from __future__ import annotations
 
-from operator import is_
+from operator import attrgetter, is_
 
 import numpy as np
 
 from .grads import checked_grad
+
+_DATA, _GRAD = attrgetter("data"), attrgetter("grad")  # C-level reads: these checks run on every step
 
 
 class FlatParameters:
@@ -56,7 +58,7 @@ class FlatParameters:
         """
         if self.flat is None:
             return False
-        if all(map(is_, (p.data for p in self.params), self._views)):
+        if all(map(is_, map(_DATA, self.params), self._views)):
             return True
         self.check_shapes(where)
         if any(p.data.dtype != self.flat.dtype for p in self.params):
@@ -66,7 +68,7 @@ class FlatParameters:
 
     def gathered(self) -> np.ndarray | None:
         """The latest gathered gradients if every parameter had one and each `.grad` is still its view there, else None."""
-        if self._grad is not None and self._complete and all(map(is_, (p.grad for p in self.params), self._grad_views)):
+        if self._grad is not None and self._complete and all(map(is_, map(_GRAD, self.params), self._grad_views)):
             return self._grad
         return None
 
