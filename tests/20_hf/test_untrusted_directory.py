@@ -21,13 +21,17 @@ def directory(tmp_path):
     return tt.save_pretrained(model, tokenizer, tmp_path / "model")
 
 
-def _edit_config(directory, **changes):
-    path = os.path.join(directory, "config.json")
+def _edit_json(directory, name, edit):
+    path = os.path.join(directory, name)
     with open(path) as f:
-        config = json.load(f)
-    config.update(changes)
+        data = json.load(f)
+    edit(data)
     with open(path, "w") as f:
-        json.dump(config, f)
+        json.dump(data, f)
+
+
+def _edit_config(directory, **changes):
+    _edit_json(directory, "config.json", lambda config: config.update(changes))
 
 
 def _edit_tensors(directory, edit):
@@ -107,12 +111,10 @@ def test_missing_weights_file_is_file_not_found(directory):
 
 
 def test_tokenizer_larger_than_the_model_is_refused(directory):
-    path = os.path.join(directory, "tokenizer.json")
-    with open(path) as f:
-        data = json.load(f)
-    data["model"]["vocab"]["Z"] = len(data["model"]["vocab"])
-    with open(path, "w") as f:
-        json.dump(data, f)
+    def add_token(data):
+        data["model"]["vocab"]["Z"] = len(data["model"]["vocab"])
+
+    _edit_json(directory, "tokenizer.json", add_token)
     with pytest.raises(ValueError, match="the tokenizer has 14 ids but the model only 13"):
         load_gpt2_directory(directory)
 
@@ -183,11 +185,6 @@ def test_bfloat16_weights_are_refused_with_the_tensor_named(directory):
 
 
 def test_word_level_tokenizer_must_split_every_character(directory):
-    path = os.path.join(directory, "tokenizer.json")
-    with open(path) as f:
-        data = json.load(f)
-    data["pre_tokenizer"] = {"type": "Whitespace"}
-    with open(path, "w") as f:
-        json.dump(data, f)
+    _edit_json(directory, "tokenizer.json", lambda data: data.update(pre_tokenizer={"type": "Whitespace"}))
     with pytest.raises(ValueError, match="tokenizer.json: a WordLevel tokenizer loads as a CharTokenizer only"):
         load_gpt2_directory(directory)
