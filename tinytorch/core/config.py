@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from .fileio import short_list
 from .validation import check_float, check_int
 
 _REQUIRED = ("vocab_size", "embed_dim", "num_layers", "num_heads")
@@ -80,8 +81,7 @@ class GPTConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k) for k in d if k not in known)
         if unknown:
-            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-            raise ValueError(f"{source}: unknown model config field(s) {unknown[:5]}{more}")
+            raise ValueError(f"{source}: unknown model config field(s) {short_list(unknown)}")
         missing = [name for name in _REQUIRED if name not in d]
         if missing:
             raise ValueError(f"{source}: the model config is missing {missing}")
