@@ -14,22 +14,16 @@ def _want_torch(compare_torch: bool) -> bool:
     return compare_torch and torch_or_none() is not None
 
 
-def training_seconds(work: Workload, threads: int | None, repeats: int, number: int, compare_torch: bool) -> dict:
-    """Per-step seconds of `work`'s training step: {"tinytorch": [...], "torch": [...]} (torch optional)."""
+def training_seconds_and_threads(work: Workload, threads: int | None, repeats: int, number: int,
+                                 compare_torch: bool) -> tuple[dict, str]:
+    """Per-step seconds of `work`'s training step: {"tinytorch": [...], "torch": [...]} (torch optional),
+    and the threads the steps ran on as the libraries report them."""
     with thread_limit(threads):
         fns = {"tinytorch": tinytorch_step(work)}
         if _want_torch(compare_torch):
             fns["torch"] = torch_step(work)
             fns["torch fused Adam"] = torch_step(work, fused_adam=True)
-        return interleaved_seconds(fns, number, repeats)
-
-
-def training_seconds_and_threads(work: Workload, threads: int | None, repeats: int, number: int,
-                                 compare_torch: bool) -> tuple[dict, str]:
-    """`training_seconds`, and the threads the steps ran on as the libraries report them."""
-    with thread_limit(threads):
-        samples = training_seconds(work, threads, repeats, number, compare_torch)
-        return samples, threads_note(True, _want_torch(compare_torch))
+        return interleaved_seconds(fns, number, repeats), threads_note(True, len(fns) > 1)
 
 
 def _rate_figure(name: str, unit: str, samples: dict, per_step: float, notes: str) -> Figure:
