@@ -11,8 +11,8 @@ import os
 import re
 
 from .core.checkpoint import load_checkpoint, read_checkpoint
-from .core.config import GPTConfig
-from .core.fileio import as_path, short_list
+from .core.config import GPTConfig, check_block_count
+from .core.fileio import as_path
 
 _BLOCK = re.compile(r"model\.blocks\.(\d{1,9})\.")  # longer numbers are not blocks (and int() limits them)
 
@@ -94,10 +94,7 @@ def check_config_against_tensors(path: str, config: GPTConfig, shapes: dict) -> 
 
     Only then is building the model safe: every size it allocates is one the file's data confirms.
     """
-    blocks = sorted({int(m.group(1)) for key in shapes if (m := _BLOCK.match(key))})
-    if blocks != list(range(len(blocks))) or len(blocks) != config.num_layers:  # never range(claimed count)
-        raise ValueError(f"'{path}': the config claims num_layers {config.num_layers} but the file holds "
-                         f"{len(blocks)} block(s), numbered {short_list(blocks)}")
+    check_block_count(shapes, _BLOCK, config.num_layers, f"'{path}'")
     c, hidden = config.embed_dim, config.hidden_dim
     expected = {"token_embedding.weight": (config.vocab_size, c), "position_embedding.weight": (config.max_seq_len, c),
                 "lm_head.weight": (c, config.vocab_size)}

@@ -89,3 +89,14 @@ class GPTConfig:
             return cls(**d)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{source}: {exc}") from None
+
+
+def check_block_count(names, pattern, num_layers: int, where: str, field: str = "num_layers") -> None:
+    """ValueError unless the block indices `pattern` (group 1) finds in `names` are exactly 0..num_layers-1.
+
+    Counts the blocks a file holds, never range(claimed count), so a huge claimed depth costs nothing.
+    """
+    blocks = sorted({int(m.group(1)) for name in names if (m := pattern.match(name))})
+    if len(blocks) != num_layers or blocks != list(range(len(blocks))):
+        raise ValueError(f"{where}: the config claims {field} {num_layers} but the file holds "
+                         f"{len(blocks)} block(s), numbered {short_list(blocks)}")

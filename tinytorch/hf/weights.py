@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from ..core.config import check_block_count
 from ..core.fileio import short_list
 
 #: Per block: GPT-2's name -> our names, joined along the last axis (q|k|v for c_attn).
@@ -85,10 +86,7 @@ def check_gpt2_tensors(shapes: dict, config, tied: bool, source: str) -> None:
     buffers old GPT-2 files carry (`h.N.attn.bias`, `h.N.attn.masked_bias`) are allowed.
     """
     have = {name.removeprefix("transformer."): tuple(shape) for name, shape in shapes.items()}
-    blocks = sorted({int(m.group(1)) for name in have if (m := _BLOCK_INDEX.match(name))})
-    if len(blocks) != config.num_layers or blocks != list(range(len(blocks))):  # never range(claimed count)
-        raise ValueError(f"{source}: the config claims n_layer {config.num_layers} but the file holds "
-                         f"{len(blocks)} block(s), numbered {short_list(blocks)}")
+    check_block_count(have, _BLOCK_INDEX, config.num_layers, source, field="n_layer")
     want = expected_shapes(config)
     unknown = [n for n in have if n not in want and not is_buffer(n) and n != "lm_head.weight"]
     if unknown:
