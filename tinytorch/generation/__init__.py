@@ -11,7 +11,7 @@ from ..core.random import get_rng
 from ..core.threads import model_threads
 from ..core.validation import as_token_ids, check_bool, check_int, check_texts, describe
 from .kv_cache import KVCache, LayerCache
-from .sampling import check_sampling, filter_logits, sample_next
+from .sampling import check_sampling, filter_logits, sample_checked, sample_next
 
 
 def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
@@ -58,7 +58,7 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
                 else:
                     logits = model(ids[:, -window:]).data[:, -1]  # (B, V)
                 step_logits.append(logits)
-                next_ids = sample_next(logits, rng, temperature, top_k, top_p)
+                next_ids = sample_checked(logits, rng, temperature, top_k, top_p)  # options checked above
                 ids = np.concatenate([ids, next_ids[:, None]], axis=1)
                 pending = next_ids[:, None]
                 if stop:

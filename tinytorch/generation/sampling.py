@@ -20,6 +20,11 @@ def check_sampling(temperature, top_k, top_p) -> tuple:
 def filter_logits(logits: np.ndarray, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """Set to -inf every logit outside the top-k and outside the smallest set with probability >= top_p."""
     _, top_k, top_p = check_sampling(0.0, top_k, top_p)
+    return _filter(logits, top_k, top_p)
+
+
+def _filter(logits: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
+    """filter_logits on options already checked."""
     logits = np.array(logits, dtype=np.float64)  # (B, V)
     vocab = logits.shape[-1]
     if top_k is not None:
@@ -40,10 +45,15 @@ def filter_logits(logits: np.ndarray, top_k: int | None = None, top_p: float | N
 def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
                 top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """Next ids (B,) from logits (B, V). temperature 0 means greedy (argmax)."""
-    temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
+    return sample_checked(logits, rng, *check_sampling(temperature, top_k, top_p))
+
+
+def sample_checked(logits: np.ndarray, rng: np.random.Generator, temperature: float, top_k: int | None,
+                   top_p: float | None) -> np.ndarray:
+    """sample_next on options already checked (by check_sampling): what generate calls once per token."""
     if temperature == 0:
         return np.argmax(logits, axis=-1)
-    filtered = filter_logits(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)
+    filtered = _filter(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)
     probs = softmax_array(filtered, axis=-1)
     # Inverse-CDF sampling with one uniform draw per row: reproducible for a given generator state.
     cdf = np.cumsum(probs, axis=-1)
