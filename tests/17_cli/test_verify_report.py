@@ -98,7 +98,9 @@ def test_attention_maps_are_the_models_own(copilot_report):
     ids = run.tokenizer.encode("def add(a, b):")
     run.model.eval()
     _, weights = run.model(np.asarray([ids]), return_attention=True)
-    for ours, theirs in zip(attention_maps(run.model, ids), weights):
+    maps = attention_maps(run.model, ids)
+    assert len(maps) == len(weights) == len(run.model.blocks)  # one map per block, none dropped by zip
+    for ours, theirs in zip(maps, weights):
         np.testing.assert_array_equal(ours, np.asarray(theirs)[0])
 
 
