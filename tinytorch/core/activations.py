@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import functions as F
+from .functions.elementwise import GELU as _GELUOp
 from .layers import Module
 from .validation import as_tensor, check_choice, check_int
 
@@ -22,7 +23,8 @@ class GELU(Module):
         self.approximate = check_choice(approximate, ("tanh", "none"), "approximate", "GELU")
 
     def forward(self, x):
-        return F.gelu(as_tensor(x, name="input", where="GELU"), self.approximate)
+        # the op itself: `approximate` was checked in __init__ (F.gelu would check it again every call)
+        return _GELUOp.apply(as_tensor(x, name="input", where="GELU"), approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

@@ -10,6 +10,7 @@ from . import functions as F
 from .attention import MultiHeadAttention
 from .config import GPTConfig
 from .embeddings import Embedding
+from .functions.nn import LayerNorm as _LayerNormOp
 from .layers import Dropout, Linear, Module, ModuleList, Parameter
 from .activations import GELU
 from .random import get_rng
@@ -41,7 +42,8 @@ class LayerNorm(Module):
             raise ValueError(f"LayerNorm: expected input of shape (..., {self.normalized_shape}), got a 0-d tensor")
         if x.shape[-1] != self.normalized_shape:
             raise ValueError(f"LayerNorm: last dimension {x.shape[-1]} does not match normalized_shape {self.normalized_shape}")
-        return F.layer_norm(x, self.gamma, self.beta, self.eps)
+        # the op itself: eps was checked in __init__ (F.layer_norm would check it again every call)
+        return _LayerNormOp.apply(x, self.gamma, self.beta, eps=self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"
