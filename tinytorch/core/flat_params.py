@@ -84,15 +84,16 @@ class FlatParameters:
             return flat
         flat = np.empty(self.size, dtype=self.flat.dtype)  # (total,)
         views = self.slices(flat)
+        complete = True
         for i, (p, view) in enumerate(zip(self.params, views)):
             g = p.grad
             if g is None:
                 view.fill(0)
+                complete = False
                 continue
             if type(g) is not np.ndarray or g.shape != view.shape or g.dtype != view.dtype:
                 g = checked_grad(g, p, i, where)  # a Tensor, a list, another dtype, or an error
             np.copyto(view, g)  # one copy per parameter: cheaper than np.concatenate for a few dozen arrays
             p.grad = view
-        self._grad, self._grad_views = flat, [p.grad for p in self.params]
-        self._complete = all(v is not None for v in self._grad_views)
+        self._grad, self._grad_views, self._complete = flat, views, complete  # each `.grad` is its view when complete
         return flat
