@@ -13,7 +13,6 @@ import numpy as np
 
 from .flat_params import FlatParameters
 from .grads import checked_grads, parameter_list
-from .tensor import Tensor
 from .validation import check_bool, check_float, check_int, describe
 
 
@@ -57,7 +56,7 @@ class Optimizer:
         if not unique:
             raise ValueError(f"{where}: got an empty parameter list")
         for p in unique:
-            if not isinstance(p, Tensor) or not p.requires_grad:
+            if not p.requires_grad:  # parameter_list has checked that each is a Tensor
                 raise TypeError(f"{where}: every parameter must be a Tensor with requires_grad=True, got {describe(p)}")
         self.params = unique
         self._apply_hyperparameters(checked)
