@@ -201,7 +201,8 @@ BAD = {
     "moment holds NaN": (lambda src, dst: _rewrite(src, dst, tensors=lambda a: dict(
         a, **{"optim.exp_avg.0": np.full_like(a["optim.exp_avg.0"], np.nan)})), "holds NaN"),
     "malformed model_config": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
-        b, model_config={"vocab_size": 5, "embed_dim": 8, "num_layers": 1, "num_heads": 3})), "model_config"),
+        b, model_config={"vocab_size": 5, "embed_dim": 8, "num_layers": 1, "num_heads": 3})),
+        "model_config: GPTConfig: embed_dim 8 is not divisible by num_heads 3"),
     "schedule max_lr NaN": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
         b, schedule=dict(b["schedule"], max_lr=float("nan")))), "max_lr must be a finite number"),
     "schedule total_steps a string": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
