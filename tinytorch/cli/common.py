@@ -111,13 +111,18 @@ def _user_error(call, *args, **kwargs):
         raise UserError(str(exc)) from None
 
 
+def _from_checkpoint(call, path: str, **kwargs):
+    """call(path, **kwargs) for a checkpoint path; a missing path, or a bad or unreadable file, is a UserError."""
+    if not os.path.exists(path):
+        raise UserError(f"no such checkpoint: '{path}'")
+    return _user_error(call, path, **kwargs)
+
+
 def read_checkpoint_header(path: str) -> dict:
     """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
     from ..core.checkpoint import read_checkpoint
 
-    if not os.path.exists(path):
-        raise UserError(f"no such checkpoint: '{path}'")
-    return _user_error(read_checkpoint, path, tensors=False)[0]
+    return _from_checkpoint(read_checkpoint, path, tensors=False)[0]
 
 
 def model_config_of(meta: dict, path: str, vocab_size: int) -> dict:
@@ -138,9 +143,7 @@ def load_pretrained_model(path: str):
     problems are UserErrors."""
     from ..pretrained import load_pretrained
 
-    if not os.path.exists(path):
-        raise UserError(f"no such checkpoint: '{path}'")
-    return _user_error(load_pretrained, path)
+    return _from_checkpoint(load_pretrained, path)
 
 
 def load_model(path: str, check_vocab: bool = True):
@@ -150,9 +153,7 @@ def load_model(path: str, check_vocab: bool = True):
     """
     from ..pretrained import load_gpt_checkpoint
 
-    if not os.path.exists(path):
-        raise UserError(f"no such checkpoint: '{path}'")
-    return _user_error(load_gpt_checkpoint, path, check_vocab=check_vocab)
+    return _from_checkpoint(load_gpt_checkpoint, path, check_vocab=check_vocab)
 
 
 def split_tokens(ids: list, seq_len: int, val_fraction: float = 0.1) -> tuple[list, list, int]:
