@@ -88,10 +88,14 @@ def test_early_stopping_keeps_going_while_the_loss_improves():
     assert trainer.step == 12
 
 
-@pytest.mark.parametrize("kwargs", [dict(patience=0), dict(patience=1.5), dict(min_delta=-1.0),
-                                    dict(min_delta=math.nan)])
-def test_early_stopping_arguments(kwargs):
-    with pytest.raises(ValueError, match=next(iter(kwargs))):
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(patience=0), "patience must be a positive int, got 0"),
+    (dict(patience=1.5), "patience must be a positive int, got 1.5"),
+    (dict(min_delta=-1.0), "min_delta must be a number >= 0, got -1.0"),
+    (dict(min_delta=math.nan), "min_delta must be a number >= 0, got nan"),
+])
+def test_early_stopping_arguments(kwargs, match):
+    with pytest.raises(ValueError, match="EarlyStopping: " + match):
         EarlyStopping(**kwargs)
 
 
