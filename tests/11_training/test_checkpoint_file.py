@@ -184,9 +184,7 @@ BAD = {
     "bad rng state": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, rng_state={"bit_generator": "MT19937"})), "RNG"),
     "garbled rng state": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, rng_state={"bit_generator": "PCG64", "state": 3})), "RNG"),
     "bad schedule state": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, schedule=dict(b["schedule"], min_lr=9.0))), "schedule"),
-    "bad hyper-parameter": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
-        b, optimizer=dict(b["optimizer"], hyperparameters=dict(b["optimizer"]["hyperparameters"], lr="fast")))),
-        "bad optimizer state"),
+    "bad hyper-parameter": (lambda src, dst: _hyper(src, dst, lr="fast"), "bad optimizer state"),
     "bad step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, step="six")), "step"),
     "negative trainer step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(b, step=-1)), "malformed step -1"),
     "negative optimizer step": (lambda src, dst: _rewrite(src, dst, blob=lambda b: dict(
@@ -220,6 +218,7 @@ def _hyper(src, dst, **changes):
     def edit(b):
         return dict(b, optimizer=dict(b["optimizer"], hyperparameters=dict(b["optimizer"]["hyperparameters"], **changes)))
     _rewrite(src, dst, blob=edit)
+
 
 BPE_SPLIT = BPETokenizer().to_dict()["split_pattern"]
 _SGD_MODEL = []
