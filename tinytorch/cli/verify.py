@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from ..core.fileio import atomic_write
+from ..core.fileio import atomic_write, check_writable
 from . import UserError
 
 STATUS_START = "<!-- status:start -->"
@@ -61,8 +61,6 @@ def plan_text(path: str) -> str:
 
     `--write-plan` only ever replaces a status block that is already there: any other file is left alone.
     """
-    from ..core.fileio import check_writable
-
     if not os.path.isfile(path):
         what = "is a directory" if os.path.isdir(path) else "does not exist"
         raise UserError(f"--write-plan: '{path}' {what}; give a Markdown file holding {STATUS_START} and {STATUS_END}")
@@ -88,8 +86,6 @@ def write_status(path: str, block: str) -> None:
 
 def check_report_folder(path: str) -> None:
     """UserError unless `path` is, or can be made as, a writable folder (checked before verifying)."""
-    from ..core.fileio import check_writable
-
     existing = os.path.abspath(path)
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
