@@ -81,6 +81,11 @@ class TrainRun:
 
 
 # ----- build -------------------------------------------------------------------------------------
+def _given(args, flag: str):
+    """The value of option `flag` ('--n-layer') in `args`, None when not given."""
+    return getattr(args, flag[2:].replace("-", "_"))
+
+
 def _settings(args, meta):
     """(ModelSize, size name, tokenizer kind) from the flags, or from the checkpoint when resuming."""
     if meta is None:
@@ -92,7 +97,7 @@ def _settings(args, meta):
     except (KeyError, TypeError):
         raise UserError(f"'{args.resume}' has no readable training settings") from None
     given = [("--size", args.size, train.get("size_name")), ("--tokenizer", args.tokenizer, train.get("tokenizer"))]
-    given += [(flag, getattr(args, flag[2:].replace("-", "_")), getattr(size, field)) for flag, field, _ in SHAPE_FLAGS]
+    given += [(flag, _given(args, flag), getattr(size, field)) for flag, field, _ in SHAPE_FLAGS]
     for flag, value, stored in given:
         if value is not None and value != stored:
             raise UserError(f"'{args.resume}' was trained with {flag} {stored}, not {value}; drop {flag} to resume")
@@ -102,7 +107,7 @@ def _settings(args, meta):
 def _override(size: ModelSize, args) -> ModelSize:
     """`size` with the shape, learning rate, batch size and step count the user gave."""
     changes = {"lr": args.lr, "batch_size": args.batch_size, "steps": args.steps}
-    changes.update({field: getattr(args, flag[2:].replace("-", "_")) for flag, field, _ in SHAPE_FLAGS})
+    changes.update({field: _given(args, flag) for flag, field, _ in SHAPE_FLAGS})
     return dataclasses.replace(size, **{k: v for k, v in changes.items() if v is not None})
 
 
@@ -114,7 +119,7 @@ def _gpt_config(size: ModelSize, vocab_size: int, window: int, args):
         return GPTConfig.from_settings(size, vocab_size, max_seq_len=window)
     except (TypeError, ValueError) as exc:
         flags = ", ".join(f"{flag} sets {gpt}" for flag, _, gpt in SHAPE_FLAGS
-                          if getattr(args, flag[2:].replace("-", "_")) is not None)
+                          if _given(args, flag) is not None)
         raise UserError(f"{str(exc).replace('GPTConfig: ', '')} ({flags or 'the --size settings'})") from None
 
 
