@@ -254,13 +254,13 @@ def test_fit_and_evaluate_name_a_loader_that_is_not_iterable(loader):
     model, opt = make(lr=0.01)
     trainer = Trainer(model, opt, MSELoss())
     before = params_snapshot(model)
-    with pytest.raises(TypeError, match="train_loader"):
+    with pytest.raises(TypeError, match="Trainer: train_loader must be an iterable"):
         trainer.fit(loader, steps=1)
-    with pytest.raises(TypeError, match="evaluation data loader"):
+    with pytest.raises(TypeError, match="Trainer: the evaluation data loader must be an iterable"):
         trainer.evaluate(loader)
     x, y = regression_data(8)
     if loader is not None:  # val_loader=None means: no evaluation
-        with pytest.raises(TypeError, match="val_loader"):
+        with pytest.raises(TypeError, match="Trainer: val_loader must be an iterable"):
             trainer.fit(Batches(x, y, 4), steps=1, val_loader=loader)
     assert_same_params(model, before)
     assert trainer.step == 0
