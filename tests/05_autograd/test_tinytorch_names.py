@@ -61,5 +61,5 @@ def test_dropout_and_dropout_prob_together_is_a_type_error(cls, args):
 
 @pytest.mark.parametrize("rate", [-0.1, 1.5])
 def test_a_bad_dropout_prob_is_refused(rate):
-    with pytest.raises(ValueError, match=str(rate)):
+    with pytest.raises(ValueError, match=rf"TransformerBlock: dropout_prob must be in \[0, 1\), got {rate}"):
         TransformerBlock(8, 2, dropout_prob=rate)
