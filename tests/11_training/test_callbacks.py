@@ -88,14 +88,15 @@ def test_early_stopping_keeps_going_while_the_loss_improves():
     assert trainer.step == 12
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(patience=0), "patience must be a positive int, got 0"),
-    (dict(patience=1.5), "patience must be a positive int, got 1.5"),
-    (dict(min_delta=-1.0), "min_delta must be a number >= 0, got -1.0"),
-    (dict(min_delta=math.nan), "min_delta must be a number >= 0, got nan"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(patience=0), ValueError, "patience must be a positive int, got 0"),
+    (dict(patience=1.5), TypeError, "patience must be a positive int, got 1.5"),
+    (dict(min_delta=-1.0), ValueError, "min_delta must be >= 0.0, got -1.0"),
+    (dict(min_delta=math.nan), ValueError, "min_delta must be a finite number, got nan"),
+    (dict(min_delta="0.1"), TypeError, "min_delta must be a real number, got '0.1'"),
 ])
-def test_early_stopping_arguments(kwargs, match):
-    with pytest.raises(ValueError, match="EarlyStopping: " + match):
+def test_early_stopping_arguments(kwargs, error, match):
+    with pytest.raises(error, match="EarlyStopping: " + match):
         EarlyStopping(**kwargs)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import time
 
+from .validation import check_float, check_int
+
 __all__ = ["Callback", "EveryStep", "EveryEval", "EarlyStopping", "EvalLines", "ProgressBar", "Checkpoints", "LossLog"]
 
 
@@ -56,11 +58,8 @@ class EarlyStopping(Callback):
     """Stops when `patience` evaluations in a row fail to lower the best validation loss by `min_delta`."""
 
     def __init__(self, patience: int = 3, min_delta: float = 0.0):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be a positive int, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not min_delta >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
-        self.patience, self.min_delta = patience, float(min_delta)
+        self.patience = check_int(patience, "patience", "EarlyStopping", minimum=1)
+        self.min_delta = check_float(min_delta, "min_delta", "EarlyStopping", minimum=0.0)
         self.best, self.best_step, self.bad_evals = math.inf, None, 0
 
     def on_eval(self, trainer, val_loss: float) -> None:

@@ -6,7 +6,6 @@ Re-exports `clip_grad_norm`, `CosineSchedule`, `save_checkpoint` and `load_check
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .grad_clip import clip_grad_norm
 from .schedule import CosineSchedule
 from .threads import model_threads
-from .validation import check_int, describe
+from .validation import check_float, check_int, describe
 
 __all__ = ["Trainer", "CosineSchedule", "clip_grad_norm", "save_checkpoint", "load_checkpoint", "NonFiniteLossError"]
 
@@ -46,11 +45,7 @@ def _batches(loader, what: str):
 
 
 def _positive_or_none(value, what: str):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"Trainer: {what} must be a positive number or None, got {value!r}")
-    return float(value)
+    return None if value is None else check_float(value, what, "Trainer", minimum=0.0, min_inclusive=False)
 
 
 class Trainer:
