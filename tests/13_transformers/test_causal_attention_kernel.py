@@ -8,6 +8,7 @@ from tinytorch import Tensor
 from tinytorch.core import functions as F
 from tinytorch.core.attention import MultiHeadAttention
 from tinytorch.core.functions.attention import attend, attention_scale, causal_allowed
+from tinytorch.core.functions import causal_attention as kernel
 from tinytorch.core.functions.causal_attention import (BLOCK, causal_backward, causal_forward, dense_weights,
                                                        worth_blocking)
 from tinytorch.core.transformer import GPT
@@ -21,12 +22,12 @@ def _qkv(shape, dtype=np.float64, seed=0):
 
 
 def _blockwise(q, k, v, block):
-    """causal_forward on float64 q, k, v -> (output, transposed weight blocks, scaled q, scale)."""
+    """causal_forward on float64 q, k, v -> (output, weights for backward, scaled q, scale)."""
     scale = attention_scale(q.shape[-1])
     qs = q * scale
     out = np.empty_like(q)
-    weights_t = causal_forward(qs, k, v, out, block)
-    return out, weights_t, qs, scale
+    weights = causal_forward(qs, k, v, out, block)
+    return out, weights, qs, scale
 
 
 @pytest.mark.parametrize("t, block", [(10, 4), (9, 3), (7, 16), (37, BLOCK), (1, 4)])
@@ -38,6 +39,30 @@ def test_blockwise_forward_equals_dense_causal_attention(t, block):
     np.testing.assert_allclose(dense_weights(weights_t, block), ref_w, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_queries_far_below_their_heads_maximum_keep_exact_weights(dtype, monkeypatch):
+    """The kernel shifts a tile by its head's maximum; a query whose scores lie hundreds below that
+    would underflow to 0 / 0, so such a tile is redone per query. Weights, output and gradients
+    then equal the dense path's, finite, in both precisions."""
+    t, block = 8, 4
+    q, k, v = _qkv((1, 2, t, 2), seed=5)
+    q[0, 0, 5] = [300.0, 0.0]  # query 5 scores about +-300 against keys whose first coordinate is +-1
+    q[0, 0, 6] = [-300.0, 0.0]
+    k[0, 0, :, 0] = 1.0
+    k[0, 0, 3, 0] = -1.0
+    q, k, v = (a.astype(dtype) for a in (q, k, v))
+    modes = []
+    original = kernel._shifted_exp
+    monkeypatch.setattr(kernel, "_shifted_exp", lambda *a, per_query: modes.append(per_query) or original(*a, per_query=per_query))
+    out, weights, qs, _ = _blockwise(q, k, v, block)
+    assert modes == [False, False, True]  # the second block (queries 4-7) was redone per query
+    ref_out, ref_w = attend(q, k, v, causal_allowed(t, t), attention_scale(2))
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(dense_weights(weights, block), ref_w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(out, ref_out, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("t, block", [(10, 4), (7, 3), (5, 8)])
 def test_blockwise_backward_matches_central_differences(t, block):
     """T not divisible by the block (10 by 4, 7 by 3) and a block longer than T (5 by 8)."""
@@ -47,9 +72,10 @@ def test_blockwise_backward_matches_central_differences(t, block):
     def loss():
         return float(np.sum(_blockwise(q, k, v, block)[0] * w))
 
-    out, weights_t, qs, scale = _blockwise(q, k, v, block)
+    out, weights, qs, scale = _blockwise(q, k, v, block)
     grads = [np.empty_like(q) for _ in range(3)]
-    causal_backward(w, qs, k, v, out, weights_t, scale, *grads, block=block)
+    causal_backward(w, qs, k, v, out, weights, *grads, block=block)
+    grads[0] *= scale  # the kernel's gradient is with respect to qs = q * scale
     for analytic, array in zip(grads, (q, k, v)):
         np.testing.assert_allclose(analytic, numerical_grad(loss, array, 1e-6), rtol=1e-6, atol=1e-8)
 
@@ -141,8 +167,8 @@ def test_attention_scale_is_a_python_float_and_keeps_float32():
     assert type(attention_scale(32)) is float and attention_scale(16) == 0.25
     q, k, v = _qkv((1, 2, 40, 8), dtype=np.float32)
     out = np.empty_like(q)
-    weights_t = causal_forward(q * attention_scale(8), k, v, out)
-    assert out.dtype == np.float32 and all(w.dtype == np.float32 for w in weights_t)
+    tiles, inv = causal_forward(q * attention_scale(8), k, v, out)
+    assert out.dtype == np.float32 and inv.dtype == np.float32 and all(w.dtype == np.float32 for w in tiles)
 
 
 def test_kv_cache_decode_equals_the_full_forward_across_block_boundaries():

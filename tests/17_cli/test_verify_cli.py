@@ -85,7 +85,7 @@ def test_a_crashing_layer_is_a_failed_layer_not_a_crash(monkeypatch):
     def broken(self, grad):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(importlib.import_module("tinytorch.core.functions.nn").LayerNorm, "backward", broken)
+    monkeypatch.setattr(importlib.import_module("tinytorch.core.functions.normalization").LayerNorm, "backward", broken)
     result = V.run_layer("gradients", V.QUICK, V.Verification(V.QUICK))
     assert not result.passed
     assert "LayerNorm" in result.figure
@@ -153,7 +153,7 @@ def test_gradient_checks_detect_a_small_error(monkeypatch):
     """A 1% error in one backward is far above the float64 tolerance."""
     from tinytorch.experiments.gradients import run_gradient_checks
 
-    _patch_backward(monkeypatch, "tinytorch.core.functions.nn", "LayerNorm",
+    _patch_backward(monkeypatch, "tinytorch.core.functions.normalization", "LayerNorm",
                     lambda g: tuple(None if x is None else x * 1.01 for x in g))
     checks, _ = run_gradient_checks()
     failed = {c.name for c in checks if not c.passed}

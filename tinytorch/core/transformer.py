@@ -10,7 +10,7 @@ from . import functions as F
 from .attention import MultiHeadAttention
 from .config import GPTConfig
 from .embeddings import Embedding
-from .functions.nn import LayerNorm as _LayerNormOp
+from .functions.normalization import LayerNorm as _LayerNormOp
 from .layers import Dropout, Linear, Module, ModuleList, Parameter
 from .activations import GELU
 from .random import get_rng

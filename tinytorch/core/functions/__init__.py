@@ -17,6 +17,7 @@ from . import reduce as _red
 from . import select as _sel
 from . import shape as _shp
 from .attention import ScaledDotProductAttention, SelfAttentionHeads, causal_allowed
+from .normalization import LayerNorm
 from .nn import log_softmax_array, softmax_array
 
 
@@ -263,7 +264,7 @@ def log_softmax(a, dim: int = -1):
 
 def layer_norm(x, gamma, beta, eps: float = 1e-5):
     eps = check_float(eps, "eps", "layer_norm", minimum=0.0, min_inclusive=False)
-    return _nn.LayerNorm.apply(x, gamma, beta, eps=eps)
+    return LayerNorm.apply(x, gamma, beta, eps=eps)
 
 
 def cross_entropy(logits, targets: np.ndarray, ignore_index=None, reduction: str = "mean"):

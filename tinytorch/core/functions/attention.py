@@ -51,7 +51,8 @@ def attend(q, k, v, allowed, scale: float):
     The (Tq, Tk) scores are computed once and turned into the weights in place.
     """
     # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
-    weights = (q * float(scale)) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
+    # A q that is already scaled comes with scale 1.
+    weights = (q if scale == 1 else q * float(scale)) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
     if allowed is not None:
         # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
         np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
@@ -73,7 +74,8 @@ def scores_grad(grad, weights, v, out, scale: float, allowed=None):
     gs = grad @ np.swapaxes(v, -1, -2)  # dP (..., Tq, Tk)
     gs -= sum_last(grad * out)
     gs *= weights
-    gs *= scale
+    if scale != 1:
+        gs *= scale
     if allowed is not None:
         blocked, empty_rows = blocked_positions(allowed)
         if empty_rows:
@@ -123,54 +125,50 @@ class SelfAttentionHeads(Function):
     (softmax(Q K^T / sqrt(hd)) V, all heads batched) and merged back to (B, T, C). `causal=True`
     without a mask runs the blockwise causal kernel when T is long enough; a mask (`allowed`) or a
     short sequence takes the dense path.
+    The scale is folded into the q projection, (x wq + bq) s = x (wq s) + bq s, and the bias is added
+    while the projection is copied into head order: neither the scores nor q take a pass of their own.
     With `weights_sink` (a list), the (B, H, T, T) weights are appended to it for inspection.
     """
 
     def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None, causal=False, weights_sink=None):
         b, t, c = x.shape
+        hd = c // num_heads
         self.shape, self.num_heads = (b, t, c), num_heads
         self.blockwise = causal and allowed is None and worth_blocking(t)
-        self.scale = attention_scale(c // num_heads)
+        self.scale = scale = attention_scale(hd)
         self.x2d = x.reshape(b * t, c)
-        self.w = np.concatenate((wq, wk, wv), axis=1)  # (C, 3C)
-        qkv = self.x2d @ self.w  # (B*T, 3C)
-        qkv += np.concatenate((bq, bk, bv))
-        qkv = qkv.reshape(b, t, 3, num_heads, c // num_heads).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd) view
+        self.w = np.concatenate((wq * scale, wk, wv), axis=1)  # (C, 3C), q's columns scaled
+        bias = np.concatenate((bq * scale, bk, bv)).reshape(3, 1, num_heads, 1, hd)
+        qkv = (self.x2d @ self.w).reshape(b, t, 3, num_heads, hd)  # (B, T, 3, H, hd)
+        heads = np.empty((3, b, num_heads, t, hd), dtype=np.result_type(qkv, bias))
+        np.add(qkv.transpose(2, 0, 3, 1, 4), bias, out=heads)  # (3, B, H, T, hd), contiguous
+        self.q, self.k, self.v = heads  # q is scaled
         if self.blockwise:
-            return self._attend_blockwise(qkv, weights_sink)
+            merged = np.empty((b, t, c), dtype=heads.dtype)
+            self.out = split_heads(merged, num_heads)  # (B, H, T, hd) view: the kernel writes into merged
+            self.weights = causal_forward(self.q, self.k, self.v, self.out)
+            if weights_sink is not None:
+                weights_sink.append(dense_weights(self.weights))
+            return merged  # (B, T, C)
         if causal:
             allowed = causal_allowed(t, t) if allowed is None else allowed & causal_allowed(t, t)
         self.allowed = allowed
-        self.q, self.k, self.v = qkv[0], qkv[1], qkv[2]
-        self.out, self.weights = attend(self.q, self.k, self.v, allowed, self.scale)  # (B, H, T, hd)
+        self.out, self.weights = attend(self.q, self.k, self.v, allowed, 1.0)  # (B, H, T, hd)
         if weights_sink is not None:
             weights_sink.append(self.weights.copy())
         return merge_heads(self.out)  # (B, T, C)
 
-    def _attend_blockwise(self, qkv, weights_sink):
-        """Causal attention by query blocks on contiguous heads (BLAS runs the small tiles faster so)."""
-        qkv = np.ascontiguousarray(qkv)  # (3, B, H, T, hd)
-        qkv[0] *= self.scale
-        self.q, self.k, self.v = qkv[0], qkv[1], qkv[2]  # q is scaled
-        b, t, c = self.shape
-        merged = np.empty((b, t, c), dtype=qkv.dtype)
-        self.out = split_heads(merged, self.num_heads)  # (B, H, T, hd) view: the kernel writes into merged
-        self.weights_t = causal_forward(self.q, self.k, self.v, self.out)
-        if weights_sink is not None:
-            weights_sink.append(dense_weights(self.weights_t))
-        return merged  # (B, T, C)
-
     def _heads_grad(self, grad):
-        """(3, B, H, T, hd) gradients of the projected q, k, v (q before scaling) from the merged output's gradient."""
+        """(3, B, H, T, hd) gradients of the scaled q, k and v from the merged output's gradient."""
         q, k, v = self.q, self.k, self.v
         g = split_heads(grad, self.num_heads)  # (B, H, T, hd)
         gqkv = np.empty((3,) + q.shape, dtype=grad.dtype)
         if self.blockwise:
-            causal_backward(np.ascontiguousarray(g), q, k, v, self.out, self.weights_t, self.scale, *gqkv)
+            causal_backward(g, q, k, v, self.out, self.weights, *gqkv)
             return gqkv
         p = self.weights
         gqkv[2] = np.swapaxes(p, -1, -2) @ g  # dV
-        gs = scores_grad(g, p, v, self.out, self.scale, self.allowed)  # (B, H, T, T)
+        gs = scores_grad(g, p, v, self.out, 1.0, self.allowed)  # (B, H, T, T)
         np.matmul(gs, k, out=gqkv[0])  # dQ
         np.matmul(np.swapaxes(gs, -1, -2), q, out=gqkv[1])  # dK
         return gqkv
@@ -180,6 +178,8 @@ class SelfAttentionHeads(Function):
         # (B*T, 3C): the layout of the fused projection's output, from (3, B, H, T, hd)
         gqkv = self._heads_grad(grad).transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * c)
         gx = (gqkv @ self.w.T).reshape(b, t, c) if self.needs_input_grad[0] else None
-        gw = self.x2d.T @ gqkv  # (C, 3C)
+        gw = self.x2d.T @ gqkv  # (C, 3C), with respect to the scaled q weights
         gb = sum_leading(gqkv)  # (3C,)
+        gw[:, :c] *= self.scale  # back to wq and bq through their scale
+        gb[:c] *= self.scale
         return (gx, gw[:, :c], gb[:c], gw[:, c : 2 * c], gb[c : 2 * c], gw[:, 2 * c :], gb[2 * c :])

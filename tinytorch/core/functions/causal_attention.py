@@ -4,9 +4,10 @@ Query block [r0, r1) can only see keys [0, r1), so its scores are one (r1, n) ti
 is exact without any running maximum. With blocks of 32 a length-128 sequence computes 10 of the
 16 tiles (the full matrix would be 16), in the forward and in the backward pass.
 
-The scores are held transposed, (keys, queries), so the softmax's max and sum run down columns:
-numpy vectorises a reduction across contiguous rows but not along short ones, and a sum down the
-columns is one BLAS product with a vector of ones.
+The scores are held transposed, (keys, queries), so the softmax's sum runs down columns: one BLAS
+product with a vector of ones. Each tile keeps exp(scores - shift) unnormalized, with 1 / (each
+query's sum) on the side: the output and the gradients are scaled on their small (n, head) rows
+instead of dividing every weight.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ import numpy as np
 from .sums import sum_columns, sum_last
 
 BLOCK = 32  # queries per block: 16, 32 and 64 measured alike at T=128; 32 skips more of the masked half
+
+# A query whose sum of exp(score - shift) falls below this has scores more than 60 below the tile's
+# shift (the sum is at least exp(its max - shift)); its weights would start to lose precision to
+# float32 underflow, so the tile is redone with each query's own maximum.
+_SMALLEST_SUM = float(np.exp(-60.0))
 
 
 def worth_blocking(t: int) -> bool:
@@ -43,23 +49,50 @@ def _blocks(t: int, block: int):
     return [(r0, min(t, r0 + block)) for r0 in range(0, t, block)]
 
 
-def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, block: int = BLOCK) -> list:
-    """Write softmax(qs k^T, causal) v into `out` (..., T, dv); return each block's (..., r1, n) weights^T.
+def _exp_scores(k_rows: np.ndarray, q_block: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+    """exp(scores - shift) of one block, transposed (..., r1, n), and each query's sum (..., n).
 
-    `qs` is q already multiplied by the attention scale. q, k, v should be contiguous: BLAS runs
-    the small tiles about twice as fast then.
+    The shift is the tile's maximum in each head: one fast reduction over contiguous memory instead
+    of one per query down the columns, and no exp can overflow. Should a query's scores lie so far
+    below its head's maximum that they underflow, the tile is redone with each query's own maximum.
+    """
+    et, sums = _shifted_exp(k_rows, q_block, r0, r1, per_query=False)
+    if sums.min() < _SMALLEST_SUM:  # (a NaN compares False: no reason to redo the tile)
+        et, sums = _shifted_exp(k_rows, q_block, r0, r1, per_query=True)
+    return et, sums
+
+
+def _shifted_exp(k_rows, q_block, r0: int, r1: int, per_query: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The scores' tile, masked on its diagonal part, shifted by each head's or each query's max, exponentiated."""
+    st = k_rows @ np.swapaxes(q_block, -1, -2)  # (..., r1, n) scores, transposed
+    st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
+    if per_query:
+        st -= st.max(axis=-2, keepdims=True)
+    else:
+        tile = st.reshape(-1, st.shape[-2] * st.shape[-1])  # (heads, r1 * n), a view: st is fresh
+        tile -= tile.max(axis=-1, keepdims=True)
+    np.exp(st, out=st)
+    return st, sum_columns(st)
+
+
+def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, block: int = BLOCK):
+    """Write softmax(qs k^T, causal) v into `out` (..., T, dv); return the weights for backward.
+
+    The weights are (tiles, inv): each block's unnormalized exp(scores)^T (..., r1, n) and 1 / each
+    query's sum (..., T). `qs` is q already multiplied by the attention scale. q, k, v should be
+    contiguous: BLAS runs the small tiles about twice as fast then.
     """
     t = qs.shape[-2]
-    weights_t = []
+    tiles = []
+    inv = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     for r0, r1 in _blocks(t, block):
-        st = k[..., :r1, :] @ np.swapaxes(qs[..., r0:r1, :], -1, -2)  # (..., r1, n) scores, transposed
-        st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
-        st -= st.max(axis=-2, keepdims=True)
-        np.exp(st, out=st)
-        st /= sum_columns(st)[..., None, :]  # each query's column sums to 1
-        np.matmul(np.swapaxes(st, -1, -2), v[..., :r1, :], out=out[..., r0:r1, :])
-        weights_t.append(st)
-    return weights_t
+        et, sums = _exp_scores(k[..., :r1, :], qs[..., r0:r1, :], r0, r1)
+        np.divide(1.0, sums, out=inv[..., r0:r1])
+        rows = out[..., r0:r1, :]
+        np.matmul(np.swapaxes(et, -1, -2), v[..., :r1, :], out=rows)
+        rows *= inv[..., r0:r1, None]  # each query's weights sum to 1
+        tiles.append(et)
+    return tiles, inv
 
 
 def _accumulate(total: np.ndarray, part: np.ndarray, r0: int, r1: int) -> None:
@@ -68,29 +101,31 @@ def _accumulate(total: np.ndarray, part: np.ndarray, r0: int, r1: int) -> None:
     total[..., r0:r1, :] = part[..., r0:r1, :]
 
 
-def causal_backward(grad, qs, k, v, out, weights_t, scale: float, gq, gk, gv, block: int = BLOCK) -> None:
-    """Gradients of causal_forward's output with respect to q (unscaled), k and v, written into gq, gk, gv.
+def causal_backward(grad, qs, k, v, out, weights, gq, gk, gv, block: int = BLOCK) -> None:
+    """Gradients of causal_forward's output with respect to qs (the scaled q), k and v, written into gq, gk, gv.
 
-    Softmax backward needs sum_k P_ik dP_ik per query, which equals dO_i . O_i (as O = P V).
+    With P = E / sum per query, every product with P is a product with E and dO / sum:
+    dV = E (dO / sum), and softmax backward P (dP - dO . O) = E (V (dO / sum) - (dO / sum) . O).
     Blocked scores have weight exactly 0, so their gradient is 0 without any masking.
     """
-    row_dot = sum_last(grad * out)[..., 0]  # (..., T): dO_i . O_i
-    for (r0, r1), pt in zip(_blocks(qs.shape[-2], block), weights_t):
-        g = grad[..., r0:r1, :]  # (..., n, dv)
-        _accumulate(gv, pt @ g, r0, r1)  # dV = P^T dO
-        dst = v[..., :r1, :] @ np.swapaxes(g, -1, -2)  # dP^T (..., r1, n)
+    tiles, inv = weights
+    gn = np.multiply(grad, inv[..., None], out=np.empty(grad.shape, dtype=grad.dtype))  # (..., T, dv) contiguous
+    row_dot = sum_last(gn * out)[..., 0]  # (..., T): (dO_i . O_i) / sum_i
+    for (r0, r1), et in zip(_blocks(qs.shape[-2], block), tiles):
+        g = gn[..., r0:r1, :]  # (..., n, dv)
+        _accumulate(gv, et @ g, r0, r1)  # dV
+        dst = v[..., :r1, :] @ np.swapaxes(g, -1, -2)  # dP^T / sum (..., r1, n)
         dst -= row_dot[..., None, r0:r1]
-        dst *= pt  # dS^T
+        dst *= et  # dS^T
         np.matmul(np.swapaxes(dst, -1, -2), k[..., :r1, :], out=gq[..., r0:r1, :])
-        _accumulate(gk, dst @ qs[..., r0:r1, :], r0, r1)  # dK = dS^T (q * scale)
-    gq *= scale  # dQ = dS K * scale, scaled once on the small array instead of on every score
+        _accumulate(gk, dst @ qs[..., r0:r1, :], r0, r1)  # dK = dS^T qs
 
 
-def dense_weights(weights_t: list, block: int = BLOCK) -> np.ndarray:
-    """The (..., T, T) attention probabilities from causal_forward's blocks (zeros above the diagonal)."""
-    last = weights_t[-1]
-    t = last.shape[-2]
-    dense = np.zeros(last.shape[:-2] + (t, t), dtype=last.dtype)
-    for (r0, r1), pt in zip(_blocks(t, block), weights_t):
-        dense[..., r0:r1, :r1] = np.swapaxes(pt, -1, -2)
+def dense_weights(weights, block: int = BLOCK) -> np.ndarray:
+    """The (..., T, T) attention probabilities from causal_forward's weights (zeros above the diagonal)."""
+    tiles, inv = weights
+    t = inv.shape[-1]
+    dense = np.zeros(inv.shape + (t,), dtype=inv.dtype)
+    for (r0, r1), et in zip(_blocks(t, block), tiles):
+        dense[..., r0:r1, :r1] = np.swapaxes(et, -1, -2) * inv[..., r0:r1, None]
     return dense

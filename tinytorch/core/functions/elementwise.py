@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
+from .blocks import BLOCK_ELEMENTS, flat, flat_blocks
 from .erf import erf
 
 
@@ -181,22 +182,24 @@ _GELU_C = 0.044715
 class GELU(Function):
     """GELU(x) = x * Phi(x); `approximate="tanh"` uses GPT-2's tanh form, "none" the exact erf.
 
-    The tanh form keeps h = 0.5 (1 + tanh(u)) for backward and works in place on two buffers
-    (its arrays are the largest of an MLP): 8 passes forward, 9 backward.
+    The tanh form runs slice by slice (`blocks`): its eight passes forward and fifteen backward
+    read the cache, not main memory. Backward recomputes h = 0.5 (1 + tanh(u)) from the input
+    rather than keeping it: a tanh on cached data costs less than storing and reloading an array
+    as large as the MLP's hidden layer.
     """
 
     def forward(self, a, approximate="tanh"):
+        if a.dtype.kind != "f":  # integers and bools compute in float64, as numpy's own math functions do
+            a = a.astype(np.float64)
         self.a, self.approximate = a, approximate
         if approximate == "tanh":
-            h = a * a
-            h *= _GELU_C * _SQRT_2_OVER_PI
-            h += _SQRT_2_OVER_PI
-            h *= a  # u = sqrt(2/pi) * (a + 0.044715 a^3)
-            np.tanh(h, out=h)
-            h += 1
-            h *= 0.5  # h = 0.5 (1 + tanh(u))
-            self.h = h
-            return a * h
+            out = np.empty(a.shape, a.dtype)  # C order: flat() views it
+            src, dst = flat(a, out)
+            h = np.empty(min(src.size, BLOCK_ELEMENTS), a.dtype)  # scratch for one slice
+            for s in flat_blocks(src.size):
+                x = src[s]
+                np.multiply(x, _gelu_tanh_h(x, h[: x.size]), out=dst[s])
+            return out
         if approximate == "none":
             self.cdf = 0.5 * (1 + erf(a * _INV_SQRT_2))
             return a * self.cdf
@@ -205,20 +208,46 @@ class GELU(Function):
     def backward(self, grad):
         a = self.a
         if self.approximate == "tanh":
-            # d/da = h + a * dh/da, dh/da = 0.5 (1 - t^2) u' = 2 h (1 - h) u': so d/da = h (1 + (1 - h) p)
-            # with p = 2 a u' = a (2 sqrt(2/pi) + 6 * 0.044715 sqrt(2/pi) a^2)
-            h = self.h
-            d = a * a
-            d *= 6 * _GELU_C * _SQRT_2_OVER_PI
-            d += 2 * _SQRT_2_OVER_PI
-            d *= a
-            d *= np.subtract(1, h)
-            d += 1
-            d *= h
-            d *= grad
-            return d
+            out = np.empty(np.broadcast_shapes(a.shape, grad.shape), dtype=a.dtype)
+            if out.shape != a.shape:  # a gradient that broadcasts (never from autograd): one block
+                _gelu_tanh_grad(a, np.broadcast_to(grad, out.shape), np.empty_like(a), out)
+                return out
+            src, g, dst = flat(a, grad, out)
+            h = np.empty(min(src.size, BLOCK_ELEMENTS), a.dtype)
+            for s in flat_blocks(src.size):
+                _gelu_tanh_grad(src[s], g[s], h[: dst[s].size], dst[s])
+            return out
         pdf = _INV_SQRT_2PI * np.exp(-0.5 * a * a)
         return grad * (self.cdf + a * pdf)
+
+
+def _gelu_tanh_h(a, h):
+    """h = 0.5 (1 + tanh(u)) with u = sqrt(2/pi) (a + 0.044715 a^3), written into h and returned."""
+    np.multiply(a, a, out=h)
+    h *= _GELU_C * _SQRT_2_OVER_PI
+    h += _SQRT_2_OVER_PI
+    h *= a  # u
+    np.tanh(h, out=h)
+    h += 1
+    h *= 0.5
+    return h
+
+
+def _gelu_tanh_grad(a, grad, h, out) -> None:
+    """out = grad * d GELU / da, with h (scratch of a's size) recomputed.
+
+    d/da = h + a dh/da and dh/da = 0.5 (1 - t^2) u' = 2 h (1 - h) u', so d/da = h (1 + (1 - h) p)
+    with p = 2 a u' = a (2 sqrt(2/pi) + 6 * 0.044715 sqrt(2/pi) a^2).
+    """
+    _gelu_tanh_h(a, h)
+    np.multiply(a, a, out=out)
+    out *= 6 * _GELU_C * _SQRT_2_OVER_PI
+    out += 2 * _SQRT_2_OVER_PI
+    out *= a
+    out *= 1 - h
+    out += 1
+    out *= h
+    out *= grad
 
 
 class Clip(Function):

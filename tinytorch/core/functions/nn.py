@@ -1,4 +1,4 @@
-"""Fused neural-network ops: softmax, log-softmax, layer norm, cross-entropy, embedding, dropout.
+"""Fused neural-network ops: softmax, log-softmax, cross-entropy, embedding, dropout (layer norm: normalization.py).
 
 Each is one Function with a hand-derived backward, which is both faster and numerically safer
 than composing it from elementwise ops.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .sums import mean_last, sum_last, sum_leading
+from .sums import sum_last
 
 
 def _sum_keepdims(x: np.ndarray, axis: int) -> np.ndarray:
@@ -48,40 +48,6 @@ class LogSoftmax(Function):
 
     def backward(self, grad):
         return grad - np.exp(self.out) * grad.sum(axis=self.dim, keepdims=True)
-
-
-class LayerNorm(Function):
-    """(x - mean) / sqrt(var + eps) * gamma + beta over the last axis (in place on two buffers)."""
-
-    def forward(self, x, gamma, beta, eps=1e-5):
-        x_hat = x - mean_last(x)  # centred
-        out = x_hat * x_hat
-        var = mean_last(out)
-        var += eps
-        self.inv_std = inv_std = 1.0 / np.sqrt(var)  # (..., 1)
-        x_hat *= inv_std
-        self.x_hat, self.gamma = x_hat, gamma  # (..., C)
-        np.multiply(x_hat, gamma, out=out)
-        out += beta
-        return out
-
-    def backward(self, grad):
-        x_hat, inv_std = self.x_hat, self.inv_std
-        tmp = grad * x_hat
-        ggamma = sum_leading(tmp) if self.needs_input_grad[1] else None
-        gbeta = sum_leading(grad) if self.needs_input_grad[2] else None
-        gx = None
-        if self.needs_input_grad[0]:
-            # d x = inv_std * (gxhat - mean(gxhat) - x_hat * mean(gxhat * x_hat)), gxhat = grad * gamma;
-            # mean(gxhat * x_hat) = (grad * x_hat) . gamma / C reuses tmp: a product, not another pass
-            gx = grad * self.gamma
-            row_mean = (tmp @ self.gamma)[..., None]  # (..., 1)
-            row_mean *= 1.0 / gx.shape[-1]
-            np.multiply(x_hat, row_mean, out=tmp)
-            gx -= mean_last(gx)
-            gx -= tmp
-            gx *= inv_std
-        return gx, ggamma, gbeta
 
 
 class CrossEntropy(Function):
