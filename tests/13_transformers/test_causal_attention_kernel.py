@@ -40,22 +40,21 @@ def test_blockwise_forward_equals_dense_causal_attention(t, block):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_queries_far_below_their_heads_maximum_keep_exact_weights(dtype, monkeypatch):
-    """The kernel shifts a tile by its head's maximum; a query whose scores lie hundreds below that
-    would underflow to 0 / 0, so such a tile is redone per query. Weights, output and gradients
+def test_scores_far_above_key_zero_keep_exact_weights(dtype, monkeypatch):
+    """The kernel shifts each query's scores by its score against key 0; a query scoring hundreds
+    above that would overflow, so its block is redone with each query's maximum. Weights, output
     then equal the dense path's, finite, in both precisions."""
     t, block = 8, 4
     q, k, v = _qkv((1, 2, t, 2), seed=5)
-    q[0, 0, 5] = [300.0, 0.0]  # query 5 scores about +-300 against keys whose first coordinate is +-1
-    q[0, 0, 6] = [-300.0, 0.0]
+    q[0, 0, 5] = [300.0, 0.0]  # query 5 scores about -212 against key 0 and +212 against the others
     k[0, 0, :, 0] = 1.0
-    k[0, 0, 3, 0] = -1.0
+    k[0, 0, 0, 0] = -1.0
     q, k, v = (a.astype(dtype) for a in (q, k, v))
     modes = []
     original = kernel._shifted_exp
-    monkeypatch.setattr(kernel, "_shifted_exp", lambda *a, per_query: modes.append(per_query) or original(*a, per_query=per_query))
+    monkeypatch.setattr(kernel, "_shifted_exp", lambda *a, by_max: modes.append(by_max) or original(*a, by_max=by_max))
     out, weights, qs, _ = _blockwise(q, k, v, block)
-    assert modes == [False, False, True]  # the second block (queries 4-7) was redone per query
+    assert modes == [False, False, True]  # the second block (queries 4-7) was redone by the maximum
     ref_out, ref_w = attend(q, k, v, causal_allowed(t, t), attention_scale(2))
     tol = 1e-12 if dtype == np.float64 else 1e-5
     assert np.isfinite(out).all()
@@ -184,3 +183,24 @@ def test_kv_cache_decode_equals_the_full_forward_across_block_boundaries():
         np.testing.assert_allclose(logits.data[:, 0], full_logits.data[:, i], rtol=1e-4, atol=1e-5)
         for weights, full in zip(maps, full_maps):
             np.testing.assert_allclose(weights[:, :, 0], full[:, :, i, : i + 1], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_path_falls_back_to_the_maximum_where_key_zero_would_overflow(dtype):
+    """attend() shifts the scores by the score against key 0; a query scoring hundreds above that
+    is shifted by its maximum instead, and the weights equal a plain per-row softmax."""
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.standard_normal((2, 6, 3)) for _ in range(3))
+    q[1, 2] = [400.0, 0.0, 0.0]
+    q[1, 4] = [-400.0, 0.0, 0.0]
+    k[1, :, 0] = 1.0
+    k[1, 0, 0] = -1.0
+    allowed = causal_allowed(6, 6)
+    scores = np.where(allowed, q @ np.swapaxes(k, -1, -2), -np.inf)
+    expected = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    expected /= expected.sum(axis=-1, keepdims=True)
+    out, weights = attend(q.astype(dtype), k.astype(dtype), v.astype(dtype), allowed, 1.0)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(weights, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(out, expected @ v, rtol=tol, atol=10 * tol)

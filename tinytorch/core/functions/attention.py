@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
-from .causal_attention import causal_backward, causal_forward, dense_weights, worth_blocking
+from .causal_attention import LARGEST_SUM, causal_backward, causal_forward, dense_weights, worth_blocking
 from .sums import sum_last, sum_leading
 
 _causal_cache: dict = {}
@@ -48,18 +48,42 @@ def blocked_positions(allowed: np.ndarray) -> tuple[np.ndarray, bool]:
 def attend(q, k, v, allowed, scale: float):
     """softmax(q k^T * scale, where allowed) v -> (output (..., Tq, dv), weights (..., Tq, Tk)).
 
-    The (Tq, Tk) scores are computed once and turned into the weights in place.
+    The (Tq, Tk) scores are computed once and turned into the weights in place. When every query
+    may see key 0 (no mask, or causal), they are shifted by the score against key 0 rather than by
+    each row's maximum (see `causal_attention.LARGEST_SUM`).
     """
     # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
     # A q that is already scaled comes with scale 1.
-    weights = (q if scale == 1 else q * float(scale)) @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
+    qs = q if scale == 1 else q * float(scale)
+    by_max = not _key_zero_open(allowed, k.shape[-2])
+    weights, sums = _exp_scores(qs, k, allowed, by_max)
+    if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False)
+        weights, sums = _exp_scores(qs, k, allowed, True)
+    weights /= sums
+    return weights @ v, weights
+
+
+def _key_zero_open(allowed, t_k: int) -> bool:
+    """Whether every query may attend to key 0."""
+    if t_k == 0:
+        return False
+    if allowed is None:
+        return True
+    masks = _causal_cache.get(allowed.shape[-2:]) if allowed.ndim == 2 else None
+    if masks is not None and masks[0] is allowed:
+        return not masks[2]  # causal: every row sees key 0 unless some row is fully blocked (t_k < t_q)
+    return bool(np.all(allowed[..., 0]))
+
+
+def _exp_scores(qs, k, allowed, by_max: bool) -> tuple[np.ndarray, np.ndarray]:
+    """exp(scores - shift), blocked scores set to a large negative first, and each query's sum (..., Tq, 1)."""
+    weights = qs @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
     if allowed is not None:
         # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
         np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
-    weights -= weights.max(axis=-1, keepdims=True)
+    weights -= weights.max(axis=-1, keepdims=True) if by_max else weights[..., :1].copy()
     np.exp(weights, out=weights)
-    weights /= sum_last(weights)
-    return weights @ v, weights
+    return weights, sum_last(weights)
 
 
 def scores_grad(grad, weights, v, out, scale: float, allowed=None):
@@ -138,10 +162,15 @@ class SelfAttentionHeads(Function):
         self.scale = scale = attention_scale(hd)
         self.x2d = x.reshape(b * t, c)
         self.w = np.concatenate((wq * scale, wk, wv), axis=1)  # (C, 3C), q's columns scaled
-        bias = np.concatenate((bq * scale, bk, bv)).reshape(3, 1, num_heads, 1, hd)
-        qkv = (self.x2d @ self.w).reshape(b, t, 3, num_heads, hd)  # (B, T, 3, H, hd)
-        heads = np.empty((3, b, num_heads, t, hd), dtype=np.result_type(qkv, bias))
-        np.add(qkv.transpose(2, 0, 3, 1, 4), bias, out=heads)  # (3, B, H, T, hd), contiguous
+        bias = np.concatenate((bq * scale, bk, bv))  # (3C,)
+        qkv = self.x2d @ self.w  # (B*T, 3C)
+        if self.blockwise:  # contiguous heads for the kernel's small products; the bias is added on the way
+            heads = np.empty((3, b, num_heads, t, hd), dtype=np.result_type(qkv, bias))
+            np.add(qkv.reshape(b, t, 3, num_heads, hd).transpose(2, 0, 3, 1, 4), bias.reshape(3, 1, num_heads, 1, hd),
+                   out=heads)
+        else:
+            qkv += bias
+            heads = qkv.reshape(b, t, 3, num_heads, hd).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd) view
         self.q, self.k, self.v = heads  # q is scaled
         if self.blockwise:
             merged = np.empty((b, t, c), dtype=heads.dtype)

@@ -4,8 +4,8 @@ Query block [r0, r1) can only see keys [0, r1), so its scores are one (r1, n) ti
 is exact without any running maximum. With blocks of 32 a length-128 sequence computes 10 of the
 16 tiles (the full matrix would be 16), in the forward and in the backward pass.
 
-The scores are held transposed, (keys, queries), so the softmax's sum runs down columns: one BLAS
-product with a vector of ones. Each tile keeps exp(scores - shift) unnormalized, with 1 / (each
+The scores are held transposed, (keys, queries), so the softmax's sum runs down columns (one BLAS
+product with a vector of ones) and its shift is a contiguous row (see LARGEST_SUM). Each tile keeps exp(scores - shift) unnormalized, with 1 / (each
 query's sum) on the side: the output and the gradients are scaled on their small (n, head) rows
 instead of dividing every weight.
 """
@@ -18,10 +18,14 @@ from .sums import sum_columns, sum_last
 
 BLOCK = 32  # queries per block: 16, 32 and 64 measured alike at T=128; 32 skips more of the masked half
 
-# A query whose sum of exp(score - shift) falls below this has scores more than 60 below the tile's
-# shift (the sum is at least exp(its max - shift)); its weights would start to lose precision to
-# float32 underflow, so the tile is redone with each query's own maximum.
-_SMALLEST_SUM = float(np.exp(-60.0))
+# Softmax is unchanged by subtracting any one number per query from its scores; the usual choice is
+# the query's maximum, a reduction per query. These kernels subtract the query's score against
+# key 0 instead, which every query may see (causal, or no mask): no reduction, and it depends on
+# nothing but the query and key 0, so later tokens cannot change earlier outputs even by rounding.
+# Every sum then holds exp(0) = 1, so nothing that matters can underflow; a query whose best score
+# lies more than 80 above its key-0 score would overflow, and its block is redone with each query's
+# maximum (such a sum exceeds LARGEST_SUM first).
+LARGEST_SUM = float(np.exp(80.0))
 
 
 def worth_blocking(t: int) -> bool:
@@ -52,25 +56,20 @@ def _blocks(t: int, block: int):
 def _exp_scores(k_rows: np.ndarray, q_block: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
     """exp(scores - shift) of one block, transposed (..., r1, n), and each query's sum (..., n).
 
-    The shift is the tile's maximum in each head: one fast reduction over contiguous memory instead
-    of one per query down the columns, and no exp can overflow. Should a query's scores lie so far
-    below its head's maximum that they underflow, the tile is redone with each query's own maximum.
+    The shift is each query's score against key 0 (see LARGEST_SUM); each query's maximum where
+    that would overflow.
     """
-    et, sums = _shifted_exp(k_rows, q_block, r0, r1, per_query=False)
-    if sums.min() < _SMALLEST_SUM:  # (a NaN compares False: no reason to redo the tile)
-        et, sums = _shifted_exp(k_rows, q_block, r0, r1, per_query=True)
+    et, sums = _shifted_exp(k_rows, q_block, r0, r1, by_max=False)
+    if sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo the block)
+        et, sums = _shifted_exp(k_rows, q_block, r0, r1, by_max=True)
     return et, sums
 
 
-def _shifted_exp(k_rows, q_block, r0: int, r1: int, per_query: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The scores' tile, masked on its diagonal part, shifted by each head's or each query's max, exponentiated."""
+def _shifted_exp(k_rows, q_block, r0: int, r1: int, by_max: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The scores' tile, masked on its diagonal part, shifted by key 0's score or by the maximum, exponentiated."""
     st = k_rows @ np.swapaxes(q_block, -1, -2)  # (..., r1, n) scores, transposed
     st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
-    if per_query:
-        st -= st.max(axis=-2, keepdims=True)
-    else:
-        tile = st.reshape(-1, st.shape[-2] * st.shape[-1])  # (heads, r1 * n), a view: st is fresh
-        tile -= tile.max(axis=-1, keepdims=True)
+    st -= st.max(axis=-2, keepdims=True) if by_max else st[..., :1, :].copy()
     np.exp(st, out=st)
     return st, sum_columns(st)
 

@@ -182,10 +182,9 @@ _GELU_C = 0.044715
 class GELU(Function):
     """GELU(x) = x * Phi(x); `approximate="tanh"` uses GPT-2's tanh form, "none" the exact erf.
 
-    The tanh form runs slice by slice (`blocks`): its eight passes forward and fifteen backward
-    read the cache, not main memory. Backward recomputes h = 0.5 (1 + tanh(u)) from the input
-    rather than keeping it: a tanh on cached data costs less than storing and reloading an array
-    as large as the MLP's hidden layer.
+    The tanh form keeps h = 0.5 (1 + tanh(u)) for backward. Its eight passes forward and nine
+    backward run slice by slice (`blocks`), so on a large activation they read the cache, not
+    main memory.
     """
 
     def forward(self, a, approximate="tanh"):
@@ -193,12 +192,13 @@ class GELU(Function):
             a = a.astype(np.float64)
         self.a, self.approximate = a, approximate
         if approximate == "tanh":
-            out = np.empty(a.shape, a.dtype)  # C order: flat() views it
-            src, dst = flat(a, out)
-            h = np.empty(min(src.size, BLOCK_ELEMENTS), a.dtype)  # scratch for one slice
+            out, self.h = np.empty(a.shape, a.dtype), np.empty(a.shape, a.dtype)
+            if a.size <= BLOCK_ELEMENTS:  # one block: no slicing
+                _gelu_tanh(a, self.h, out)
+                return out
+            src, dst, h = flat(a, out, self.h)  # the new arrays are C-ordered: flat() views them
             for s in flat_blocks(src.size):
-                x = src[s]
-                np.multiply(x, _gelu_tanh_h(x, h[: x.size]), out=dst[s])
+                _gelu_tanh(src[s], h[s], dst[s])
             return out
         if approximate == "none":
             self.cdf = 0.5 * (1 + erf(a * _INV_SQRT_2))
@@ -208,21 +208,22 @@ class GELU(Function):
     def backward(self, grad):
         a = self.a
         if self.approximate == "tanh":
-            out = np.empty(np.broadcast_shapes(a.shape, grad.shape), dtype=a.dtype)
-            if out.shape != a.shape:  # a gradient that broadcasts (never from autograd): one block
-                _gelu_tanh_grad(a, np.broadcast_to(grad, out.shape), np.empty_like(a), out)
+            if grad.shape != a.shape or a.size <= BLOCK_ELEMENTS:  # one block (or a gradient that broadcasts)
+                shape = a.shape if grad.shape == a.shape else np.broadcast_shapes(a.shape, grad.shape)
+                out = np.empty(shape, dtype=a.dtype)
+                _gelu_tanh_grad(a, self.h, grad, out)
                 return out
-            src, g, dst = flat(a, grad, out)
-            h = np.empty(min(src.size, BLOCK_ELEMENTS), a.dtype)
+            out = np.empty(a.shape, dtype=a.dtype)
+            src, h, g, dst = flat(a, self.h, grad, out)
             for s in flat_blocks(src.size):
-                _gelu_tanh_grad(src[s], g[s], h[: dst[s].size], dst[s])
+                _gelu_tanh_grad(src[s], h[s], g[s], dst[s])
             return out
         pdf = _INV_SQRT_2PI * np.exp(-0.5 * a * a)
         return grad * (self.cdf + a * pdf)
 
 
-def _gelu_tanh_h(a, h):
-    """h = 0.5 (1 + tanh(u)) with u = sqrt(2/pi) (a + 0.044715 a^3), written into h and returned."""
+def _gelu_tanh(a, h, out) -> None:
+    """out = a * h with h = 0.5 (1 + tanh(u)), u = sqrt(2/pi) (a + 0.044715 a^3), written into h and out."""
     np.multiply(a, a, out=h)
     h *= _GELU_C * _SQRT_2_OVER_PI
     h += _SQRT_2_OVER_PI
@@ -230,16 +231,15 @@ def _gelu_tanh_h(a, h):
     np.tanh(h, out=h)
     h += 1
     h *= 0.5
-    return h
+    np.multiply(a, h, out=out)
 
 
-def _gelu_tanh_grad(a, grad, h, out) -> None:
-    """out = grad * d GELU / da, with h (scratch of a's size) recomputed.
+def _gelu_tanh_grad(a, h, grad, out) -> None:
+    """out = grad * d GELU / da, from the h that forward kept.
 
     d/da = h + a dh/da and dh/da = 0.5 (1 - t^2) u' = 2 h (1 - h) u', so d/da = h (1 + (1 - h) p)
     with p = 2 a u' = a (2 sqrt(2/pi) + 6 * 0.044715 sqrt(2/pi) a^2).
     """
-    _gelu_tanh_h(a, h)
     np.multiply(a, a, out=out)
     out *= 6 * _GELU_C * _SQRT_2_OVER_PI
     out += 2 * _SQRT_2_OVER_PI

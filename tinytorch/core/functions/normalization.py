@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .blocks import row_blocks
+from .blocks import BLOCK_ELEMENTS, row_blocks
 from .sums import mean_last, sum_leading
 
 
@@ -26,6 +26,9 @@ class LayerNorm(Function):
         self.x_hat = np.empty(x2.shape, dtype=x.dtype)  # (N, C)
         self.inv_std = np.empty((x2.shape[0], 1), dtype=x.dtype)  # (N, 1)
         self.gamma = gamma
+        if x2.size <= BLOCK_ELEMENTS:  # one block: no slicing
+            _normalize(x2, gamma, beta, eps, self.x_hat, self.inv_std, out)
+            return out.reshape(self.shape)
         for rows in row_blocks(*x2.shape):
             _normalize(x2[rows], gamma, beta, eps, self.x_hat[rows], self.inv_std[rows], out[rows])
         return out.reshape(self.shape)
@@ -34,18 +37,26 @@ class LayerNorm(Function):
         need_x, need_gamma, need_beta = self.needs_input_grad
         g2 = np.ascontiguousarray(grad).reshape(self.x_hat.shape)  # (N, C)
         gx = np.empty(g2.shape, dtype=self.x_hat.dtype) if need_x else None
-        ggamma = np.zeros(g2.shape[1], dtype=self.x_hat.dtype) if need_gamma else None
-        gbeta = np.zeros(g2.shape[1], dtype=self.x_hat.dtype) if need_beta else None
-        for rows in row_blocks(*g2.shape):
+        ggamma = gbeta = None
+        blocks = [slice(None)] if g2.size <= BLOCK_ELEMENTS else row_blocks(*g2.shape)
+        for rows in blocks:
             x_hat, g = self.x_hat[rows], g2[rows]
             tmp = g * x_hat  # (n, C)
             if need_gamma:
-                ggamma += sum_leading(tmp)
+                ggamma = _add(ggamma, sum_leading(tmp))
             if need_beta:
-                gbeta += sum_leading(g)
+                gbeta = _add(gbeta, sum_leading(g))
             if need_x:
                 _input_grad(g, x_hat, self.inv_std[rows], self.gamma, tmp, gx[rows])
         return (None if gx is None else gx.reshape(self.shape)), ggamma, gbeta
+
+
+def _add(total, part):
+    """A running sum over blocks of rows (the first block's sum as it is)."""
+    if total is None:
+        return part
+    total += part
+    return total
 
 
 def _normalize(x, gamma, beta, eps, x_hat, inv_std, out) -> None:
