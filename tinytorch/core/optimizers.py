@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .flat_params import FlatParameters
+from .functions.blocks import BLOCK_ELEMENTS, flat_blocks
 from .grads import checked_grads, parameter_list
 from .validation import check_bool, check_float, check_int, describe
 
@@ -236,13 +237,23 @@ class Adam(Optimizer):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _update(self, data, grad, state):
+        """The update, slice by slice over large contiguous arrays (`blocks`): each slice's dozen passes
+        then run in cache instead of streaming four weight-sized arrays from memory a dozen times."""
+        arrays = (data, grad, state["exp_avg"], state["exp_avg_sq"])
+        if data.size <= BLOCK_ELEMENTS or not all(a.flags.c_contiguous for a in arrays):
+            self._update_slice(*arrays)
+            return
+        flats = [a.reshape(-1) for a in arrays]  # views: every array is C-contiguous
+        for s in flat_blocks(data.size):
+            self._update_slice(*(f[s] for f in flats))
+
+    def _update_slice(self, data, grad, m, v):
         beta1, beta2 = self.betas
         if self.weight_decay:
             if self.decoupled:
                 data *= 1 - self.lr * self.weight_decay
             else:
                 grad = grad + self.weight_decay * data
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         t = self.step_count
         buf = grad * (1 - beta1)  # the one scratch array of the update
         m *= beta1

@@ -72,7 +72,7 @@ def _key_zero_open(allowed, t_k: int) -> bool:
     masks = _causal_cache.get(allowed.shape[-2:]) if allowed.ndim == 2 else None
     if masks is not None and masks[0] is allowed:
         return not masks[2]  # causal: every row sees key 0 unless some row is fully blocked (t_k < t_q)
-    return bool(np.all(allowed[..., 0]))
+    return bool(np.all(allowed[..., 0] if allowed.ndim else allowed))
 
 
 def _exp_scores(qs, k, allowed, by_max: bool) -> tuple[np.ndarray, np.ndarray]:
