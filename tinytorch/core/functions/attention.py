@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Function, unbroadcast
 from .causal_attention import LARGEST_SUM, causal_backward, causal_forward, dense_weights, worth_blocking
-from .sums import sum_last, sum_leading
+from .sums import dot_last, sum_last, sum_leading
 
 _causal_cache: dict = {}
 
@@ -96,7 +96,7 @@ def scores_grad(grad, weights, v, out, scale: float, allowed=None):
     the output ignores them.
     """
     gs = grad @ np.swapaxes(v, -1, -2)  # dP (..., Tq, Tk)
-    gs -= sum_last(grad * out)
+    gs -= dot_last(grad, out)[..., None]
     gs *= weights
     if scale != 1:
         gs *= scale

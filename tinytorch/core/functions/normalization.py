@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Function
 from .blocks import BLOCK_ELEMENTS, row_blocks
-from .sums import mean_last, sum_leading
+from .sums import dot_last, mean_last, sum_leading
 
 
 class LayerNorm(Function):
@@ -62,8 +62,8 @@ def _add(total, part):
 def _normalize(x, gamma, beta, eps, x_hat, inv_std, out) -> None:
     """One block of rows (n, C): x_hat, inv_std (n, 1) and out = x_hat * gamma + beta, written in place."""
     np.subtract(x, mean_last(x), out=x_hat)  # centred
-    np.multiply(x_hat, x_hat, out=out)
-    var = mean_last(out)  # (n, 1)
+    var = dot_last(x_hat, x_hat)[..., None]  # (n, 1)
+    var *= 1.0 / x.shape[-1]
     var += eps
     np.sqrt(var, out=var)
     np.divide(1.0, var, out=inv_std)

@@ -39,3 +39,12 @@ def sum_leading(x: np.ndarray) -> np.ndarray:
     """The sum over every axis but the last: (..., n) -> (n,), as a bias gradient needs."""
     x2 = x.reshape(-1, x.shape[-1])
     return _constant(x2.shape[0], 1.0, x.dtype) @ x2
+
+
+def dot_last(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a * b).sum(axis=-1) without the product array: (..., n), (..., n) -> (...)."""
+    return _vecdot(a, b)
+
+
+# numpy >= 2.0 has a vectorised row dot product; older numpy gets einsum (slower, still one pass).
+_vecdot = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("...i,...i->...", a, b))
