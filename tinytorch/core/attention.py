@@ -109,9 +109,10 @@ class MultiHeadAttention(Module):
 
         Returns (output, weights (B, H, T_new, T_cached + T_new))."""
         if layer_cache.qkv_projection is None:  # fused once per cache: the weights stay fixed while it is in use
-            projections = (self.q_proj, self.k_proj, self.v_proj)
-            layer_cache.qkv_projection = (np.concatenate([p.weight.data for p in projections], axis=1),
-                                          np.concatenate([p.bias.data for p in projections]))
+            scale = attention_scale(self.head_dim)  # folded into q's projection, as the training op does
+            layer_cache.qkv_projection = (
+                np.concatenate([self.q_proj.weight.data * scale, self.k_proj.weight.data, self.v_proj.weight.data], axis=1),
+                np.concatenate([self.q_proj.bias.data * scale, self.k_proj.bias.data, self.v_proj.bias.data]))
         weight, bias = layer_cache.qkv_projection
         b, t, c = x.shape
         qkv = (x.data @ weight + bias).reshape(b, t, 3, self.num_heads, self.head_dim)
@@ -119,7 +120,7 @@ class MultiHeadAttention(Module):
         k_all, v_all = layer_cache.append(k, v)
         # One new token may see every cached key: no mask to build or apply.
         allowed = causal_allowed(q.shape[2], k_all.shape[2]) if q.shape[2] > 1 else None
-        out, weights = attend(q, k_all, v_all, allowed, attention_scale(self.head_dim))
+        out, weights = attend(q, k_all, v_all, allowed, 1.0)  # q is scaled
         merged = merge_heads(out)  # (B, T, C)
         return Tensor._from_op(merged @ self.out_proj.weight.data + self.out_proj.bias.data, False), weights
 

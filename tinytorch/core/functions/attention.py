@@ -55,7 +55,8 @@ def attend(q, k, v, allowed, scale: float):
     # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
     # A q that is already scaled comes with scale 1.
     qs = q if scale == 1 else q * float(scale)
-    by_max = not _key_zero_open(allowed, k.shape[-2])
+    # One query (a decoding step) has one max to take: nothing to save, and no overflow check needed.
+    by_max = q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2])
     weights, sums = _exp_scores(qs, k, allowed, by_max)
     if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False)
         weights, sums = _exp_scores(qs, k, allowed, True)

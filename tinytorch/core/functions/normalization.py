@@ -20,17 +20,28 @@ class LayerNorm(Function):
     def forward(self, x, gamma, beta, eps=1e-5):
         if x.dtype.kind != "f":  # integers and bools compute in float64, as numpy's own math functions do
             x = x.astype(np.float64)
-        self.shape, c = x.shape, x.shape[-1]
-        x2 = np.ascontiguousarray(x).reshape(-1, c)  # (N, C)
+        self.shape, self.gamma = x.shape, gamma
+        if x.size <= BLOCK_ELEMENTS:  # one block: whole arrays, the fewest numpy calls
+            self.x_hat = x - mean_last(x)  # (..., C), centred
+            out = self.x_hat * self.x_hat  # squares, then the output in the same buffer
+            var = mean_last(out)
+            var += eps
+            self.inv_std = 1.0 / np.sqrt(var)  # (..., 1)
+            self.x_hat *= self.inv_std
+            np.multiply(self.x_hat, gamma, out=out)
+            out += beta
+            return out
+        x2 = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # (N, C)
         out = np.empty(x2.shape, dtype=x.dtype)
         self.x_hat = np.empty(x2.shape, dtype=x.dtype)  # (N, C)
         self.inv_std = np.empty((x2.shape[0], 1), dtype=x.dtype)  # (N, 1)
-        self.gamma = gamma
-        if x2.size <= BLOCK_ELEMENTS:  # one block: no slicing
-            _normalize(x2, gamma, beta, eps, self.x_hat, self.inv_std, out)
-            return out.reshape(self.shape)
         for rows in row_blocks(*x2.shape):
-            _normalize(x2[rows], gamma, beta, eps, self.x_hat[rows], self.inv_std[rows], out[rows])
+            x_hat = self.x_hat[rows]
+            np.subtract(x2[rows], mean_last(x2[rows]), out=x_hat)
+            self.inv_std[rows] = _inv_std(x_hat, eps)
+            x_hat *= self.inv_std[rows]
+            np.multiply(x_hat, gamma, out=out[rows])
+            out[rows] += beta
         return out.reshape(self.shape)
 
     def backward(self, grad):
@@ -59,17 +70,13 @@ def _add(total, part):
     return total
 
 
-def _normalize(x, gamma, beta, eps, x_hat, inv_std, out) -> None:
-    """One block of rows (n, C): x_hat, inv_std (n, 1) and out = x_hat * gamma + beta, written in place."""
-    np.subtract(x, mean_last(x), out=x_hat)  # centred
-    var = dot_last(x_hat, x_hat)[..., None]  # (n, 1)
-    var *= 1.0 / x.shape[-1]
+def _inv_std(x_centred, eps):
+    """1 / sqrt(var + eps) per row (..., 1) of a block, the variance as one row dot product (no squared
+    array: on a block it is faster than squaring and averaging, on a few rows it is one call more)."""
+    var = dot_last(x_centred, x_centred)[..., None]
+    var *= 1.0 / x_centred.shape[-1]
     var += eps
-    np.sqrt(var, out=var)
-    np.divide(1.0, var, out=inv_std)
-    x_hat *= inv_std
-    np.multiply(x_hat, gamma, out=out)
-    out += beta
+    return 1.0 / np.sqrt(var, out=var)
 
 
 def _input_grad(grad, x_hat, inv_std, gamma, tmp, gx) -> None:
