@@ -11,13 +11,12 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tinytorch.bench.common import machine_notes, thread_limit, torch_or_none  # noqa: E402
+from tinytorch.bench.common import interleaved_seconds, machine_notes, thread_limit, torch_or_none  # noqa: E402
 from tinytorch.bench.speed import step_matmul_shapes  # noqa: E402
 from tinytorch.bench.workloads import MEDIUM, Workload  # noqa: E402
 from tinytorch.core.allocator import keep_freed_memory  # noqa: E402
@@ -39,15 +38,7 @@ def per_shape_seconds(pairs: list, torch, repeats: int, number: int) -> list:
         if torch is not None:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
             fns["torch"] = lambda ta=ta, tb=tb: ta @ tb
-        samples = {name: [] for name in fns}
-        for fn in fns.values():
-            fn()
-        for _ in range(repeats):
-            for name, fn in fns.items():
-                start = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                samples[name].append((time.perf_counter() - start) / number)
+        samples = interleaved_seconds(fns, number, repeats, warmup=1)
         out.append(tuple(statistics.median(samples[k]) if k in samples else None for k in ("numpy", "torch")))
     return out
 
