@@ -112,7 +112,8 @@ def _exp_scores(qs, k, allowed, by_max: bool) -> tuple[np.ndarray, np.ndarray]:
         else:  # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
             np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
     weights -= weights.max(axis=-1, keepdims=True) if by_max else weights[..., :1].copy()
-    np.exp(weights, out=weights)
+    with np.errstate(over="ignore"):  # an overflow here is caught by attend's check and redone
+        np.exp(weights, out=weights)
     return weights, sum_last(weights)
 
 

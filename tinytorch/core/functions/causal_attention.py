@@ -70,7 +70,8 @@ def _shifted_exp(k_rows, q_block, r0: int, r1: int, by_max: bool) -> tuple[np.nd
     st = k_rows @ np.swapaxes(q_block, -1, -2)  # (..., r1, n) scores, transposed
     st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
     st -= st.max(axis=-2, keepdims=True) if by_max else st[..., :1, :].copy()
-    np.exp(st, out=st)
+    with np.errstate(over="ignore"):  # an overflow here is caught by the caller's check and redone
+        np.exp(st, out=st)
     return st, sum_columns(st)
 
 
