@@ -53,8 +53,9 @@ def test_scores_far_above_key_zero_keep_exact_weights(dtype, monkeypatch):
     k[0, 0, 0, 0] = -1.0
     q, k, v = (a.astype(dtype) for a in (q, k, v))
     modes = []
-    original = kernel._shifted_exp
-    monkeypatch.setattr(kernel, "_shifted_exp", lambda *a, by_max: modes.append(by_max) or original(*a, by_max=by_max))
+    original = kernel.exp_shifted
+    monkeypatch.setattr(kernel, "exp_shifted",
+                        lambda scores, key_axis, by_max=False: modes.append(by_max) or original(scores, key_axis, by_max))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the overflow is expected and handled: no RuntimeWarning
         out, weights, qs, _ = _blockwise(q, k, v, block)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .flat_params import FlatParameters
-from .functions.blocks import BLOCK_ELEMENTS, flat_blocks
+from .functions.blocks import in_blocks
 from .grads import checked_grads, parameter_list
 from .validation import check_bool, check_float, check_int, describe
 
@@ -239,13 +239,7 @@ class Adam(Optimizer):
     def _update(self, data, grad, state):
         """The update, slice by slice over large contiguous arrays (`blocks`): each slice's dozen passes
         then run in cache instead of streaming four weight-sized arrays from memory a dozen times."""
-        arrays = (data, grad, state["exp_avg"], state["exp_avg_sq"])
-        if data.size <= BLOCK_ELEMENTS or not all(a.flags.c_contiguous for a in arrays):
-            self._update_slice(*arrays)
-            return
-        flats = [a.reshape(-1) for a in arrays]  # views: every array is C-contiguous
-        for s in flat_blocks(data.size):
-            self._update_slice(*(f[s] for f in flats))
+        in_blocks(self._update_slice, data, grad, state["exp_avg"], state["exp_avg_sq"])
 
     def _update_slice(self, data, grad, m, v):
         beta1, beta2 = self.betas

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
-from .causal_attention import LARGEST_SUM, causal_backward, causal_forward, dense_weights, worth_blocking
+from .causal_attention import causal_backward, causal_forward, dense_weights, exp_shifted, worth_blocking
 from .sums import dot_last, sum_last, sum_leading
 
 _causal_cache: dict = {}
@@ -55,11 +55,19 @@ def attend(q, k, v, allowed, scale: float):
     # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
     # A q that is already scaled comes with scale 1.
     qs = q if scale == 1 else q * float(scale)
+
+    def scores():  # (..., Tq, Tk), blocked scores set to a large negative
+        weights = qs @ np.swapaxes(k, -1, -2)
+        if allowed is not None:
+            additive = _additive_causal_mask(allowed, weights.dtype)
+            if additive is not None:
+                weights += additive
+            else:  # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
+                np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
+        return weights
+
     # One query (a decoding step) has one max to take: nothing to save, and no overflow check needed.
-    by_max = q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2])
-    weights, sums = _exp_scores(qs, k, allowed, by_max)
-    if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False)
-        weights, sums = _exp_scores(qs, k, allowed, True)
+    weights, sums = exp_shifted(scores, -1, by_max=q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2]))
     weights /= sums
     return weights @ v, weights
 
@@ -100,21 +108,6 @@ def _additive_causal_mask(allowed, dtype):
         mask = _additive_masks[key] = np.where(masks[1], np.finfo(dtype).min / 2, 0).astype(dtype)
         mask.setflags(write=False)
     return mask
-
-
-def _exp_scores(qs, k, allowed, by_max: bool) -> tuple[np.ndarray, np.ndarray]:
-    """exp(scores - shift), blocked scores set to a large negative first, and each query's sum (..., Tq, 1)."""
-    weights = qs @ np.swapaxes(k, -1, -2)  # (..., Tq, Tk)
-    if allowed is not None:
-        additive = _additive_causal_mask(allowed, weights.dtype)
-        if additive is not None:
-            weights += additive
-        else:  # A large negative, not -inf: a fully blocked row then stays finite (uniform) instead of NaN.
-            np.copyto(weights, np.finfo(weights.dtype).min / 2, where=blocked_positions(allowed)[0])
-    weights -= weights.max(axis=-1, keepdims=True) if by_max else weights[..., :1].copy()
-    with np.errstate(over="ignore"):  # an overflow here is caught by attend's check and redone
-        np.exp(weights, out=weights)
-    return weights, sum_last(weights)
 
 
 def scores_grad(grad, weights, v, out, scale: float, allowed=None):
@@ -194,22 +187,19 @@ class SelfAttentionHeads(Function):
         self.x2d = x.reshape(b * t, c)
         self.w = np.concatenate((wq * scale, wk, wv), axis=1)  # (C, 3C), q's columns scaled
         bias = np.concatenate((bq * scale, bk, bv))  # (3C,)
-        qkv = self.x2d @ self.w  # (B*T, 3C)
+        qkv = (self.x2d @ self.w).reshape(b, t, 3, num_heads, hd)  # (B, T, 3, H, hd)
         if self.blockwise:  # contiguous heads for the kernel's small products; the bias is added on the way
             heads = np.empty((3, b, num_heads, t, hd), dtype=np.result_type(qkv, bias))
-            np.add(qkv.reshape(b, t, 3, num_heads, hd).transpose(2, 0, 3, 1, 4), bias.reshape(3, 1, num_heads, 1, hd),
-                   out=heads)
-        else:
-            qkv += bias
-            heads = qkv.reshape(b, t, 3, num_heads, hd).transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd) view
-        self.q, self.k, self.v = heads  # q is scaled
-        if self.blockwise:
+            np.add(qkv.transpose(2, 0, 3, 1, 4), bias.reshape(3, 1, num_heads, 1, hd), out=heads)
+            self.q, self.k, self.v = heads  # q is scaled
             merged = np.empty((b, t, c), dtype=heads.dtype)
             self.out = split_heads(merged, num_heads)  # (B, H, T, hd) view: the kernel writes into merged
             self.weights = causal_forward(self.q, self.k, self.v, self.out)
             if weights_sink is not None:
                 weights_sink.append(dense_weights(self.weights))
             return merged  # (B, T, C)
+        qkv += bias.reshape(3, num_heads, hd)
+        self.q, self.k, self.v = qkv.transpose(2, 0, 3, 1, 4)  # (B, H, T, hd) views each; q is scaled
         if causal:
             allowed = causal_allowed(t, t) if allowed is None else allowed & causal_allowed(t, t)
         self.allowed = allowed

@@ -25,6 +25,16 @@ def row_blocks(rows: int, row_len: int, block: int = BLOCK_ELEMENTS) -> list:
     return [slice(lo, min(rows, lo + step)) for lo in range(0, rows, step)]
 
 
-def flat(*arrays: np.ndarray) -> list:
-    """1-D views of C-contiguous arrays (a copy for any other), to slice with `flat_blocks`."""
-    return [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+def in_blocks(fn, *arrays: np.ndarray) -> None:
+    """fn(*slices) on matching 1-D slices of `arrays` (same shape, C-contiguous), `BLOCK_ELEMENTS` at a time.
+
+    Arrays of one block, of different shapes (a broadcast) or not C-contiguous get one call on the
+    whole arrays instead: nothing is ever copied, so `fn` may write into any of them.
+    """
+    first = arrays[0]
+    if first.size <= BLOCK_ELEMENTS or not all(a.shape == first.shape and a.flags.c_contiguous for a in arrays):
+        fn(*arrays)
+        return
+    flats = [a.reshape(-1) for a in arrays]  # views: every array is C-contiguous
+    for s in flat_blocks(first.size):
+        fn(*(f[s] for f in flats))

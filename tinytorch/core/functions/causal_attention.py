@@ -5,16 +5,16 @@ is exact without any running maximum. With blocks of 32 a length-128 sequence co
 16 tiles (the full matrix would be 16), in the forward and in the backward pass.
 
 The scores are held transposed, (keys, queries), so the softmax's sum runs down columns (one BLAS
-product with a vector of ones) and its shift is a contiguous row (see LARGEST_SUM). Each tile keeps exp(scores - shift) unnormalized, with 1 / (each
-query's sum) on the side: the output and the gradients are scaled on their small (n, head) rows
-instead of dividing every weight.
+product with a vector of ones) and its shift is a contiguous row (see LARGEST_SUM). Each tile keeps
+exp(scores - shift) unnormalized, with 1 / (each query's sum) on the side: the output and the
+gradients are scaled on their small (n, head) rows instead of dividing every weight.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .sums import dot_last, sum_columns
+from .sums import dot_last, sum_columns, sum_last
 
 BLOCK = 32  # queries per block: 16, 32 and 64 measured alike at T=128; 32 skips more of the masked half
 
@@ -53,26 +53,31 @@ def _blocks(t: int, block: int):
     return [(r0, min(t, r0 + block)) for r0 in range(0, t, block)]
 
 
-def _exp_scores(k_rows: np.ndarray, q_block: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
-    """exp(scores - shift) of one block, transposed (..., r1, n), and each query's sum (..., n).
+def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """exp(s - shift) in place on the fresh array `scores()` returns, and its sums over keys (kept dims).
 
-    The shift is each query's score against key 0 (see LARGEST_SUM); each query's maximum where
-    that would overflow.
+    The shift is each query's score against key 0 (see LARGEST_SUM), or its maximum when `by_max`
+    or where the key-0 shift would overflow (the scores are then computed again). Shared by the
+    blockwise kernel (keys on axis -2) and the dense path (keys on axis -1).
     """
-    et, sums = _shifted_exp(k_rows, q_block, r0, r1, by_max=False)
-    if sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo the block)
-        et, sums = _shifted_exp(k_rows, q_block, r0, r1, by_max=True)
-    return et, sums
+    s = scores()
+    key0 = s[..., :1, :] if key_axis == -2 else s[..., :1]
+    s -= s.max(axis=key_axis, keepdims=True) if by_max else key0.copy()
+    with np.errstate(over="ignore"):  # an overflow here is caught just below and redone
+        np.exp(s, out=s)
+    sums = sum_columns(s)[..., None, :] if key_axis == -2 else sum_last(s)
+    if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo)
+        return exp_shifted(scores, key_axis, by_max=True)
+    return s, sums
 
 
-def _shifted_exp(k_rows, q_block, r0: int, r1: int, by_max: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The scores' tile, masked on its diagonal part, shifted by key 0's score or by the maximum, exponentiated."""
-    st = k_rows @ np.swapaxes(q_block, -1, -2)  # (..., r1, n) scores, transposed
-    st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
-    st -= st.max(axis=-2, keepdims=True) if by_max else st[..., :1, :].copy()
-    with np.errstate(over="ignore"):  # an overflow here is caught by the caller's check and redone
-        np.exp(st, out=st)
-    return st, sum_columns(st)
+def _tile_scores(k_rows, q_block, r0: int, r1: int):
+    """A function making one block's scores, transposed (..., r1, n), masked on its diagonal part."""
+    def scores():
+        st = k_rows @ np.swapaxes(q_block, -1, -2)
+        st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
+        return st
+    return scores
 
 
 def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, block: int = BLOCK):
@@ -86,8 +91,8 @@ def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray
     tiles = []
     inv = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     for r0, r1 in _blocks(t, block):
-        et, sums = _exp_scores(k[..., :r1, :], qs[..., r0:r1, :], r0, r1)
-        np.divide(1.0, sums, out=inv[..., r0:r1])
+        et, sums = exp_shifted(_tile_scores(k[..., :r1, :], qs[..., r0:r1, :], r0, r1), key_axis=-2)
+        np.divide(1.0, sums[..., 0, :], out=inv[..., r0:r1])
         rows = out[..., r0:r1, :]
         np.matmul(np.swapaxes(et, -1, -2), v[..., :r1, :], out=rows)
         rows *= inv[..., r0:r1, None]  # each query's weights sum to 1

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
-from .blocks import BLOCK_ELEMENTS, flat, flat_blocks
+from .blocks import in_blocks
 from .erf import erf
 
 
@@ -193,12 +193,7 @@ class GELU(Function):
         self.a, self.approximate = a, approximate
         if approximate == "tanh":
             out, self.h = np.empty(a.shape, a.dtype), np.empty(a.shape, a.dtype)
-            if a.size <= BLOCK_ELEMENTS:  # one block: no slicing
-                _gelu_tanh(a, self.h, out)
-                return out
-            src, dst, h = flat(a, out, self.h)  # the new arrays are C-ordered: flat() views them
-            for s in flat_blocks(src.size):
-                _gelu_tanh(src[s], h[s], dst[s])
+            in_blocks(_gelu_tanh, a, self.h, out)
             return out
         if approximate == "none":
             self.cdf = 0.5 * (1 + erf(a * _INV_SQRT_2))
@@ -208,15 +203,8 @@ class GELU(Function):
     def backward(self, grad):
         a = self.a
         if self.approximate == "tanh":
-            if grad.shape != a.shape or a.size <= BLOCK_ELEMENTS:  # one block (or a gradient that broadcasts)
-                shape = a.shape if grad.shape == a.shape else np.broadcast_shapes(a.shape, grad.shape)
-                out = np.empty(shape, dtype=a.dtype)
-                _gelu_tanh_grad(a, self.h, grad, out)
-                return out
-            out = np.empty(a.shape, dtype=a.dtype)
-            src, h, g, dst = flat(a, self.h, grad, out)
-            for s in flat_blocks(src.size):
-                _gelu_tanh_grad(src[s], h[s], g[s], dst[s])
+            out = np.empty(a.shape, dtype=a.dtype)  # a smaller gradient broadcasts in the single whole-array call
+            in_blocks(_gelu_tanh_grad, a, self.h, grad, out)
             return out
         pdf = _INV_SQRT_2PI * np.exp(-0.5 * a * a)
         return grad * (self.cdf + a * pdf)

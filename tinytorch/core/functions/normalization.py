@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Function
 from .blocks import BLOCK_ELEMENTS, row_blocks
-from .sums import dot_last, mean_last, sum_leading
+from .sums import mean_last, sum_leading
 
 
 class LayerNorm(Function):
@@ -21,27 +21,16 @@ class LayerNorm(Function):
         if x.dtype.kind != "f":  # integers and bools compute in float64, as numpy's own math functions do
             x = x.astype(np.float64)
         self.shape, self.gamma = x.shape, gamma
-        if x.size <= BLOCK_ELEMENTS:  # one block: whole arrays, the fewest numpy calls
-            self.x_hat = x - mean_last(x)  # (..., C), centred
-            out = self.x_hat * self.x_hat  # squares, then the output in the same buffer
-            var = mean_last(out)
-            var += eps
-            self.inv_std = 1.0 / np.sqrt(var)  # (..., 1)
-            self.x_hat *= self.inv_std
-            np.multiply(self.x_hat, gamma, out=out)
-            out += beta
+        if x.size <= BLOCK_ELEMENTS:  # one block: the whole array, no reshaping or slicing
+            self.x_hat, out = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
+            self.inv_std = _normalize(x, gamma, beta, eps, self.x_hat, out)  # (..., 1)
             return out
         x2 = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # (N, C)
         out = np.empty(x2.shape, dtype=x.dtype)
         self.x_hat = np.empty(x2.shape, dtype=x.dtype)  # (N, C)
         self.inv_std = np.empty((x2.shape[0], 1), dtype=x.dtype)  # (N, 1)
         for rows in row_blocks(*x2.shape):
-            x_hat = self.x_hat[rows]
-            np.subtract(x2[rows], mean_last(x2[rows]), out=x_hat)
-            self.inv_std[rows] = _inv_std(x_hat, eps)
-            x_hat *= self.inv_std[rows]
-            np.multiply(x_hat, gamma, out=out[rows])
-            out[rows] += beta
+            self.inv_std[rows] = _normalize(x2[rows], gamma, beta, eps, self.x_hat[rows], out[rows])
         return out.reshape(self.shape)
 
     def backward(self, grad):
@@ -70,13 +59,17 @@ def _add(total, part):
     return total
 
 
-def _inv_std(x_centred, eps):
-    """1 / sqrt(var + eps) per row (..., 1) of a block, the variance as one row dot product (no squared
-    array: on a block it is faster than squaring and averaging, on a few rows it is one call more)."""
-    var = dot_last(x_centred, x_centred)[..., None]
-    var *= 1.0 / x_centred.shape[-1]
+def _normalize(x, gamma, beta, eps, x_hat, out) -> np.ndarray:
+    """One block of rows (..., C): x_hat and out = x_hat * gamma + beta written in place; returns 1/std (..., 1)."""
+    np.subtract(x, mean_last(x), out=x_hat)  # centred
+    np.multiply(x_hat, x_hat, out=out)  # the squares, in `out` until the output overwrites them
+    var = mean_last(out)  # (..., 1)
     var += eps
-    return 1.0 / np.sqrt(var, out=var)
+    inv_std = 1.0 / np.sqrt(var)
+    x_hat *= inv_std
+    np.multiply(x_hat, gamma, out=out)
+    out += beta
+    return inv_std
 
 
 def _input_grad(grad, x_hat, inv_std, gamma, tmp, gx) -> None:
