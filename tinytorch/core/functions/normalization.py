@@ -21,16 +21,15 @@ class LayerNorm(Function):
         if x.dtype.kind != "f":  # integers and bools compute in float64, as numpy's own math functions do
             x = x.astype(np.float64)
         self.shape, self.gamma = x.shape, gamma
-        if x.size <= BLOCK_ELEMENTS:  # one block: the whole array, no reshaping or slicing
-            self.x_hat, out = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
-            self.inv_std = _normalize(x, gamma, beta, eps, self.x_hat, out)  # (..., 1)
+        if x.size <= BLOCK_ELEMENTS:  # one block: the whole array, its buffers made by the numpy calls
+            self.x_hat, self.inv_std, out = _normalize(x, gamma, beta, eps)  # (..., C), (..., 1), (..., C)
             return out
         x2 = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # (N, C)
         out = np.empty(x2.shape, dtype=x.dtype)
         self.x_hat = np.empty(x2.shape, dtype=x.dtype)  # (N, C)
         self.inv_std = np.empty((x2.shape[0], 1), dtype=x.dtype)  # (N, 1)
         for rows in row_blocks(*x2.shape):
-            self.inv_std[rows] = _normalize(x2[rows], gamma, beta, eps, self.x_hat[rows], out[rows])
+            self.inv_std[rows] = _normalize(x2[rows], gamma, beta, eps, self.x_hat[rows], out[rows])[1]
         return out.reshape(self.shape)
 
     def backward(self, grad):
@@ -59,17 +58,17 @@ def _add(total, part):
     return total
 
 
-def _normalize(x, gamma, beta, eps, x_hat, out) -> np.ndarray:
-    """One block of rows (..., C): x_hat and out = x_hat * gamma + beta written in place; returns 1/std (..., 1)."""
-    np.subtract(x, mean_last(x), out=x_hat)  # centred
-    np.multiply(x_hat, x_hat, out=out)  # the squares, in `out` until the output overwrites them
+def _normalize(x, gamma, beta, eps, x_hat=None, out=None) -> tuple:
+    """One block of rows (..., C) -> (x_hat, 1/std (..., 1), x_hat * gamma + beta), into `x_hat` and `out` if given."""
+    x_hat = np.subtract(x, mean_last(x), out=x_hat)  # centred
+    out = np.multiply(x_hat, x_hat, out=out)  # the squares, in `out` until the output overwrites them
     var = mean_last(out)  # (..., 1)
     var += eps
     inv_std = 1.0 / np.sqrt(var)
     x_hat *= inv_std
     np.multiply(x_hat, gamma, out=out)
     out += beta
-    return inv_std
+    return x_hat, inv_std, out
 
 
 def _input_grad(grad, x_hat, inv_std, gamma, tmp, gx) -> None:
