@@ -17,7 +17,7 @@ CHILD = """
 import json, time
 from threadpoolctl import threadpool_limits
 try:
-    from tinytorch.core.allocator import keep_freed_memory
+    from tinytorch.runtime.allocator import keep_freed_memory
     keep_freed_memory()
 except ImportError:  # an older tree applied it on the first backward
     pass
@@ -37,7 +37,7 @@ print(json.dumps(min(runs)))
 
 # The documented figure (wall clock, torch interleaved in the same process) for each tree.
 CHILD_TORCH = """
-from tinytorch.core.allocator import keep_freed_memory
+from tinytorch.runtime.allocator import keep_freed_memory
 keep_freed_memory()
 import json
 from tinytorch.bench.speed import medium_tokens_per_sec, tiny_steps_per_sec

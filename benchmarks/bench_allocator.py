@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from tinytorch.core.allocator import keep_freed_memory
+from tinytorch.runtime.allocator import keep_freed_memory
 from tinytorch.bench.common import thread_limit
 from tinytorch.bench.workloads import MEDIUM, tinytorch_step
 applied = keep_freed_memory() if {keep} else False

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tinytorch  # noqa: E402
 from tinytorch.bench.common import machine_notes, thread_limit, threads_note, torch_or_none  # noqa: E402
-from tinytorch.core.allocator import keep_freed_memory  # noqa: E402
+from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
 
 
 @dataclass(frozen=True)

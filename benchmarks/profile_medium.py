@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tinytorch.bench.common import machine_notes, thread_limit, torch_or_none  # noqa: E402
 from tinytorch.bench.workloads import MEDIUM, torch_step, tinytorch_step  # noqa: E402
-from tinytorch.core.allocator import keep_freed_memory  # noqa: E402
+from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
 from tinytorch.core.autograd import Function  # noqa: E402
 
 

@@ -2,19 +2,19 @@
 
 from .core.autograd import Function, enable_autograd, enable_grad, is_grad_enabled, no_grad
 from .core.random import manual_seed
-from .core.threads import get_num_threads, set_num_threads
+from .runtime.threads import get_num_threads, set_num_threads
 from .core.tensor import Tensor
 from .core.functions import cat, concatenate, stack, where
 from .core.factories import (arange, float32, float64, full, int32, int64, ones, ones_like, rand, randn,
                              randn_like, tensor, zeros, zeros_like)
-from .core.layers import Linear, Module, Parameter, Sequential
-from .core.losses import CrossEntropyLoss, MSELoss
-from .core.optimizers import SGD, Adam, AdamW
-from .core.tokenization import BPETokenizer, CharTokenizer
-from .core.dataloader import DataLoader, TensorDataset
-from .core.training import CosineSchedule, Trainer, clip_grad_norm, load_checkpoint, save_checkpoint
-from .core.transformer import GPT
-from .core.config import GPTConfig
+from .nn.layers import Linear, Module, Parameter, Sequential
+from .nn.losses import CrossEntropyLoss, MSELoss
+from .optim.optimizers import SGD, Adam, AdamW
+from .text.tokenization import BPETokenizer, CharTokenizer
+from .data.dataloader import DataLoader, TensorDataset
+from .training.trainer import CosineSchedule, Trainer, clip_grad_norm, load_checkpoint, save_checkpoint
+from .nn.transformer import GPT
+from .nn.config import GPTConfig
 from .pretrained import load_pretrained
 from .hf import save_pretrained
 from . import autograd, nn, optim  # noqa: E402

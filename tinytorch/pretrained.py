@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 
-from .core.checkpoint import load_checkpoint, read_checkpoint
-from .core.config import GPTConfig, check_block_count
-from .core.fileio import as_path
+from .training.checkpoint import load_checkpoint, read_checkpoint
+from .nn.config import GPTConfig, check_block_count
+from .runtime.fileio import as_path
 
 _BLOCK = re.compile(r"model\.blocks\.(\d{1,9})\.")  # longer numbers are not blocks (and int() limits them)
 
@@ -37,7 +37,7 @@ def load_gpt_checkpoint(path, check_vocab: bool = True):
 
     With `check_vocab`, a model and a tokenizer of different vocabulary sizes are a ValueError.
     """
-    from .core.transformer import GPT
+    from .nn.transformer import GPT
 
     path = as_path(path, "load_pretrained")
     meta, _ = read_checkpoint(path, tensors=False)  # header only: config, tokenizer and tensor shapes
@@ -54,7 +54,7 @@ def load_gpt_checkpoint(path, check_vocab: bool = True):
 
 def checkpoint_tokenizer(path: str, meta: dict):
     """The tokenizer stored in a checkpoint's metadata, validated."""
-    from .core.tokenization import Tokenizer
+    from .text.tokenization import Tokenizer
 
     if not isinstance(meta.get("tokenizer"), dict):
         raise ValueError(f"'{path}' holds no tokenizer: cannot turn text into the model's token ids")

@@ -9,7 +9,7 @@ import pytest
 import tinytorch
 from tinytorch import Tensor, enable_grad, is_grad_enabled, no_grad
 from tinytorch.core import functions as F
-from tinytorch.core.layers import Linear
+from tinytorch.nn.layers import Linear
 
 
 def leaf(values, dtype=np.float64):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tinytorch import Tensor
-from tinytorch.core.layers import Linear
-from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss, log_softmax
+from tinytorch.nn.layers import Linear
+from tinytorch.nn.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss, log_softmax
 
 
 def test_matmul_shape_mismatch_names_the_shapes():

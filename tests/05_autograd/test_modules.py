@@ -5,8 +5,8 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.activations import GELU, ReLU
-from tinytorch.core.layers import Dropout, Layer, Linear, Module, ModuleList, Parameter, Sequential
+from tinytorch.nn.activations import GELU, ReLU
+from tinytorch.nn.layers import Dropout, Layer, Linear, Module, ModuleList, Parameter, Sequential
 
 
 class Block(Module):

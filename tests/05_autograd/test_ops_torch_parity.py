@@ -10,7 +10,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 from tinytorch import Tensor  # noqa: E402
 from tinytorch.core import functions as F  # noqa: E402
-from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss  # noqa: E402
+from tinytorch.nn.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss  # noqa: E402
 
 ATOL, RTOL = 1e-10, 1e-8  # both sides compute in float64
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from tinytorch import Tensor
-from tinytorch.core.grad_clip import clip_grad_norm
-from tinytorch.core.layers import Parameter
-from tinytorch.core.optimizers import SGD, Adam, AdamW
+from tinytorch.optim.grad_clip import clip_grad_norm
+from tinytorch.nn.layers import Parameter
+from tinytorch.optim.optimizers import SGD, Adam, AdamW
 
 SHAPES = [(2, 3), (3,)]
 

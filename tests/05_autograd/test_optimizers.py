@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from tinytorch import Tensor
-from tinytorch.core.grad_clip import clip_grad_norm
-from tinytorch.core.layers import Parameter
-from tinytorch.core.optimizers import SGD, Adam, AdamW
+from tinytorch.optim.grad_clip import clip_grad_norm
+from tinytorch.nn.layers import Parameter
+from tinytorch.optim.optimizers import SGD, Adam, AdamW
 
 P0 = [np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -0.25]]), np.array([1.0, -2.0, 0.1])]
 GRADS = [  # one list of gradients per step

@@ -5,7 +5,7 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.transformer import MLP, TransformerBlock
+from tinytorch.nn.transformer import MLP, TransformerBlock
 from tinytorch.nn import Embedding
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core.dataloader import DataLoader, Dataset, TensorDataset
+from tinytorch.data.dataloader import DataLoader, Dataset, TensorDataset
 from tinytorch.core.tensor import Tensor
 from tinytorch.data.loader import DataLoader as AliasLoader
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tinytorch.core.dataloader import DataLoader, PaddedSequenceDataset, TokenWindowDataset
+from tinytorch.data.dataloader import DataLoader, PaddedSequenceDataset, TokenWindowDataset
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.tokenization import CharTokenizer
+from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.data.python_snippets import MEMORIZATION_PATTERNS
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinytorch.core.bpe import SPLIT_PATTERN
+from tinytorch.text.bpe import SPLIT_PATTERN
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.tokenization import BPETokenizer, Tokenizer
+from tinytorch.text.tokenization import BPETokenizer, Tokenizer
 from tinytorch.data.python_snippets import SNIPPETS, arithmetic_functions
 from tinytorch.text.tokenization import BPETokenizer as AliasBPE
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.tokenization import BPETokenizer, CharTokenizer, Tokenizer
+from tinytorch.text.tokenization import BPETokenizer, CharTokenizer, Tokenizer
 
 
 def test_build_vocab_is_sorted_with_unk_at_zero():

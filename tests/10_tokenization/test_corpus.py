@@ -4,7 +4,7 @@ import ast
 
 import pytest
 
-from tinytorch.core.tokenization import CharTokenizer
+from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.data.python_snippets import (
     FAMILY_OF, FUNCTION_NAMES, HELD_OUT_NAMES, HELD_OUT_PARAMS, MEMORIZATION_PATTERNS, SNIPPET_FAMILIES,
     SNIPPETS, arithmetic_functions, train_test_split,

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core.callbacks import Callback, Checkpoints, EarlyStopping, EvalLines, EveryEval
-from tinytorch.core.losses import MSELoss
-from tinytorch.core.optimizers import SGD, Adam
-from tinytorch.core.training import Trainer
+from tinytorch.training.callbacks import Callback, Checkpoints, EarlyStopping, EvalLines, EveryEval
+from tinytorch.nn.losses import MSELoss
+from tinytorch.optim.optimizers import SGD, Adam
+from tinytorch.training.trainer import Trainer
 
 from training_helpers import MLP, Batches, regression_data
 

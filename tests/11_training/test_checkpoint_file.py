@@ -9,13 +9,13 @@ from safetensors import safe_open
 from safetensors.numpy import load_file
 
 import tinytorch
-from tinytorch.core import checkpoint as checkpoint_module
-from tinytorch.core.layers import Linear
-from tinytorch.core.losses import MSELoss
-from tinytorch.core.optimizers import SGD, Adam
+from tinytorch.training import checkpoint as checkpoint_module
+from tinytorch.nn.layers import Linear
+from tinytorch.nn.losses import MSELoss
+from tinytorch.optim.optimizers import SGD, Adam
 from tinytorch.core.random import get_rng, get_rng_state
-from tinytorch.core.tokenization import BPETokenizer
-from tinytorch.core.training import CosineSchedule, Trainer, load_checkpoint, save_checkpoint
+from tinytorch.text.tokenization import BPETokenizer
+from tinytorch.training.trainer import CosineSchedule, Trainer, load_checkpoint, save_checkpoint
 
 from training_helpers import MLP, Batches, RandomBatches, assert_same_optimizer, assert_same_params, \
     optimizer_snapshot, params_snapshot, regression_data

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from tinytorch.core.schedule import CosineSchedule
-from tinytorch.core.training import CosineSchedule as ReExported
+from tinytorch.optim.schedule import CosineSchedule
+from tinytorch.training.trainer import CosineSchedule as ReExported
 
 
 def test_reexported_from_training():

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core.grad_clip import clip_grad_norm
-from tinytorch.core.layers import Linear
-from tinytorch.core.losses import MSELoss
-from tinytorch.core.optimizers import SGD, Adam
+from tinytorch.optim.grad_clip import clip_grad_norm
+from tinytorch.nn.layers import Linear
+from tinytorch.nn.losses import MSELoss
+from tinytorch.optim.optimizers import SGD, Adam
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.training import CosineSchedule, NonFiniteLossError, Trainer
-from tinytorch.core import training
+from tinytorch.training.trainer import CosineSchedule, NonFiniteLossError, Trainer
+from tinytorch.training import trainer as training
 
 from training_helpers import MLP, Batches, assert_same_params, params_snapshot, regression_data
 
@@ -142,7 +142,7 @@ def test_evaluate_reports_accuracy_for_class_scores():
     model = Linear(2, 3)
     model.weight.data[...] = np.eye(2, 3, dtype=np.float32)
     model.bias.data[...] = 0.0
-    trainer = Trainer(model, SGD(model.parameters(), lr=0.1), tinytorch.core.losses.CrossEntropyLoss())
+    trainer = Trainer(model, SGD(model.parameters(), lr=0.1), tinytorch.nn.CrossEntropyLoss())
     batch = [(Tensor([[1.0, 0.0], [0.0, 1.0]]), Tensor([0, 0]))]
     loss, acc = trainer.evaluate(batch)
     assert acc == 0.5 and loss > 0 and trainer.history["eval_loss"] == [loss]

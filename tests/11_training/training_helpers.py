@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from tinytorch.core.activations import ReLU
-from tinytorch.core.layers import Dropout, Linear, Module, Sequential
+from tinytorch.nn.activations import ReLU
+from tinytorch.nn.layers import Dropout, Linear, Module, Sequential
 from tinytorch.core.random import get_rng
 from tinytorch.core.tensor import Tensor
 

@@ -8,10 +8,10 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.attention import MultiHeadAttention, scaled_dot_product_attention
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.optimizers import Adam
-from tinytorch.core.transformer import GPT, create_causal_mask
+from tinytorch.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.optim.optimizers import Adam
+from tinytorch.nn.transformer import GPT, create_causal_mask
 from tinytorch.testing import gradcheck
 
 from transformer_helpers import randomize, x64

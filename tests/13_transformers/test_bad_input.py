@@ -5,9 +5,9 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.attention import MultiHeadAttention, scaled_dot_product_attention
-from tinytorch.core.embeddings import Embedding, EmbeddingLayer, PositionalEncoding
-from tinytorch.core.transformer import GPT, LayerNorm
+from tinytorch.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from tinytorch.nn.embeddings import Embedding, EmbeddingLayer, PositionalEncoding
+from tinytorch.nn.transformer import GPT, LayerNorm
 
 VOCAB, MAX_LEN = 37, 8
 

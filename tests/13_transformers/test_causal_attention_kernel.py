@@ -8,12 +8,12 @@ import pytest
 
 from tinytorch import Tensor
 from tinytorch.core import functions as F
-from tinytorch.core.attention import MultiHeadAttention
-from tinytorch.core.functions.attention import attend, attention_scale, causal_allowed
-from tinytorch.core.functions import causal_attention as kernel
-from tinytorch.core.functions.causal_attention import (BLOCK, causal_backward, causal_forward, dense_weights,
+from tinytorch.nn.attention import MultiHeadAttention
+from tinytorch.core.ops.attention import attend, attention_scale, causal_allowed
+from tinytorch.core.ops import causal_attention as kernel
+from tinytorch.core.ops.causal_attention import (BLOCK, causal_backward, causal_forward, dense_weights,
                                                        worth_blocking)
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.transformer import GPT
 from tinytorch.generation.kv_cache import KVCache
 from tinytorch.testing import gradcheck, numerical_grad
 

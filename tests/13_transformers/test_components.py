@@ -5,10 +5,10 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.attention import MultiHeadAttention, scaled_dot_product_attention
-from tinytorch.core.embeddings import Embedding, EmbeddingLayer, PositionalEncoding, SinusoidalPositionalEncoding
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.transformer import GPT, MLP, LayerNorm, TransformerBlock
+from tinytorch.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from tinytorch.nn.embeddings import Embedding, EmbeddingLayer, PositionalEncoding, SinusoidalPositionalEncoding
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.nn.transformer import GPT, MLP, LayerNorm, TransformerBlock
 from tinytorch.testing import gradcheck
 
 from transformer_helpers import check_gradients, randomize, to_float64, weighted_sum, x64

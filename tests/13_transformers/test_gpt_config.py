@@ -7,8 +7,8 @@ import pytest
 
 import tinytorch
 from tinytorch import GPT, GPTConfig
-from tinytorch.core.checkpoint import load_checkpoint, save_checkpoint
-from tinytorch.core.tokenization import CharTokenizer
+from tinytorch.training.checkpoint import load_checkpoint, save_checkpoint
+from tinytorch.text.tokenization import CharTokenizer
 
 SMALL = dict(vocab_size=11, embed_dim=8, num_layers=2, num_heads=2, max_seq_len=16)
 

@@ -9,9 +9,9 @@ pytestmark = pytest.mark.torch
 
 import tinytorch  # noqa: E402
 from tinytorch import Tensor  # noqa: E402
-from tinytorch.core.attention import MultiHeadAttention  # noqa: E402
-from tinytorch.core.losses import CrossEntropyLoss  # noqa: E402
-from tinytorch.core.transformer import GPT, LayerNorm  # noqa: E402
+from tinytorch.nn.attention import MultiHeadAttention  # noqa: E402
+from tinytorch.nn.losses import CrossEntropyLoss  # noqa: E402
+from tinytorch.nn.transformer import GPT, LayerNorm  # noqa: E402
 
 from transformer_helpers import randomize, to_float64  # noqa: E402
 

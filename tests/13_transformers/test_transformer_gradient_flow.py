@@ -15,9 +15,9 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.attention import MultiHeadAttention
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.transformer import GPT, MLP, LayerNorm
+from tinytorch.nn.attention import MultiHeadAttention
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.nn.transformer import GPT, MLP, LayerNorm
 
 from transformer_helpers import (assert_key_bias_grad, assert_nonzero_finite, check_gradients, randomize,
                                  to_float64, weighted_sum, x64)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.transformer import GPT
 from tinytorch.generation import KVCache, filter_logits, generate, sample_next
 
 VOCAB, MAX_LEN = 20, 12

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tinytorch.core.tokenization import CharTokenizer
+from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.experiments.augment import SnippetSampler
 from tinytorch.experiments.code_model import IGNORE
 from tinytorch.experiments.copilot import (COPILOT_CONFIG, complete, completion_prompts, copilot_split,

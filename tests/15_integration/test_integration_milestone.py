@@ -17,10 +17,10 @@ import time
 import pytest
 
 from integration_helpers import SCRIPT, run_script
-from tinytorch.core.checkpoint import save_checkpoint
-from tinytorch.core.optimizers import AdamW
-from tinytorch.core.tokenization import CharTokenizer
-from tinytorch.core.transformer import GPT
+from tinytorch.training.checkpoint import save_checkpoint
+from tinytorch.optim.optimizers import AdamW
+from tinytorch.text.tokenization import CharTokenizer
+from tinytorch.nn.transformer import GPT
 from tinytorch.data.python_snippets import SNIPPETS
 from tinytorch.experiments.copilot import COPILOT_CONFIG, load_copilot
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.optimizers import AdamW
-from tinytorch.core.tokenization import CharTokenizer
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.optim.optimizers import AdamW
+from tinytorch.text.tokenization import CharTokenizer
+from tinytorch.nn.transformer import GPT
 from tinytorch.data.python_snippets import MEMORIZATION_PATTERNS
 from tinytorch.experiments.code_model import CodeModelConfig, train_code_model
 

@@ -11,7 +11,7 @@ import numpy as np
 import tinytorch as tt
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
-from tinytorch.core.transformer import create_causal_mask
+from tinytorch.nn.transformer import create_causal_mask
 from tinytorch.data.loader import PaddedSequenceDataset, TokenWindowDataset
 from tinytorch.generation import KVCache, LayerCache, filter_logits, generate, generate_text, sample_next
 

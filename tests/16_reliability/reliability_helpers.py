@@ -3,13 +3,13 @@
 import numpy as np
 
 import tinytorch
-from tinytorch.core.bpe import BPETokenizer
-from tinytorch.core.dataloader import DataLoader, TokenWindowDataset
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.optimizers import AdamW
-from tinytorch.core.tokenization import CharTokenizer
-from tinytorch.core.training import Trainer
-from tinytorch.core.transformer import GPT
+from tinytorch.text.bpe import BPETokenizer
+from tinytorch.data.dataloader import DataLoader, TokenWindowDataset
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.optim.optimizers import AdamW
+from tinytorch.text.tokenization import CharTokenizer
+from tinytorch.training.trainer import Trainer
+from tinytorch.nn.transformer import GPT
 
 TEXT = "def add(a, b):\n    return a + b\n\ndef mul(x, y):\n    return x * y\n" * 2
 

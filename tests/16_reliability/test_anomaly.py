@@ -13,12 +13,12 @@ import tinytorch.autograd
 from tinytorch import Tensor
 from tinytorch.core import autograd as core_autograd
 from tinytorch.core.anomaly import AnomalyError, check_backward, check_forward, detect_anomaly, is_anomaly_enabled
-from tinytorch.core.checkpoint import load_checkpoint
+from tinytorch.training.checkpoint import load_checkpoint
 from tinytorch.core.functions import where
-from tinytorch.core.losses import CrossEntropyLoss, MSELoss
-from tinytorch.core.optimizers import Adam
-from tinytorch.core.training import NonFiniteLossError, Trainer
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.losses import CrossEntropyLoss, MSELoss
+from tinytorch.optim.optimizers import Adam
+from tinytorch.training.trainer import NonFiniteLossError, Trainer
+from tinytorch.nn.transformer import GPT
 
 from reliability_helpers import build
 

@@ -14,10 +14,10 @@ from safetensors.numpy import save_file
 
 import tinytorch
 from tinytorch.cli import main
-from tinytorch.core.checkpoint import load_checkpoint, save_checkpoint
-from tinytorch.core.config import GPTConfig
-from tinytorch.core.tokenization import BPETokenizer, CharTokenizer
-from tinytorch.core.tokenizer_base import Tokenizer
+from tinytorch.training.checkpoint import load_checkpoint, save_checkpoint
+from tinytorch.nn.config import GPTConfig
+from tinytorch.text.tokenization import BPETokenizer, CharTokenizer
+from tinytorch.text.tokenizer_base import Tokenizer
 
 HANG_LIMIT_S = 20.0  # the crafted cases used to take 50 s to minutes; a healthy refusal takes milliseconds
 MESSAGE_LIMIT = 2000  # characters; a 300k-key file once printed 3 MB

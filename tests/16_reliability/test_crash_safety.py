@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from tinytorch.core.checkpoint import load_checkpoint, save_checkpoint
-from tinytorch.core.layers import Module, Parameter
+from tinytorch.training.checkpoint import load_checkpoint, save_checkpoint
+from tinytorch.nn.layers import Module, Parameter
 
 KILLS = 30
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core.dataloader import DataLoader, TensorDataset
-from tinytorch.core.layers import Dropout, Linear
+from tinytorch.data.dataloader import DataLoader, TensorDataset
+from tinytorch.nn.layers import Dropout, Linear
 from tinytorch.core.random import get_rng
 
 from reliability_helpers import build, fingerprint, full_run, sample_ids

@@ -11,19 +11,19 @@ import tinytorch
 from tinytorch import Tensor
 from tinytorch.core import functions as F
 from tinytorch.core.anomaly import AnomalyError, detect_anomaly
-from tinytorch.core.attention import MultiHeadAttention, scaled_dot_product_attention
-from tinytorch.core.bpe import BPETokenizer
-from tinytorch.core.checkpoint import load_checkpoint, save_checkpoint
-from tinytorch.core.dataloader import DataLoader, PaddedSequenceDataset, TensorDataset, TokenWindowDataset
-from tinytorch.core.embeddings import Embedding
-from tinytorch.core.grad_clip import clip_grad_norm
-from tinytorch.core.layers import Dropout, Linear, Module, ModuleList, Parameter
-from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
-from tinytorch.core.optimizers import SGD, Adam, AdamW
-from tinytorch.core.tokenization import CharTokenizer
-from tinytorch.core.tokenizer_base import Tokenizer
-from tinytorch.core.training import NonFiniteLossError, Trainer
-from tinytorch.core.transformer import GPT, LayerNorm
+from tinytorch.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from tinytorch.text.bpe import BPETokenizer
+from tinytorch.training.checkpoint import load_checkpoint, save_checkpoint
+from tinytorch.data.dataloader import DataLoader, PaddedSequenceDataset, TensorDataset, TokenWindowDataset
+from tinytorch.nn.embeddings import Embedding
+from tinytorch.optim.grad_clip import clip_grad_norm
+from tinytorch.nn.layers import Dropout, Linear, Module, ModuleList, Parameter
+from tinytorch.nn.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
+from tinytorch.optim.optimizers import SGD, Adam, AdamW
+from tinytorch.text.tokenization import CharTokenizer
+from tinytorch.text.tokenizer_base import Tokenizer
+from tinytorch.training.trainer import NonFiniteLossError, Trainer
+from tinytorch.nn.transformer import GPT, LayerNorm
 from tinytorch.generation import generate, generate_text
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "ERRORS.md"

@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from tinytorch.core import fileio
-from tinytorch.core.fileio import atomic_write, check_writable, short_list
+from tinytorch.runtime import fileio
+from tinytorch.runtime.fileio import atomic_write, check_writable, short_list
 
 
 def test_writes_bytes_and_utf8_text(tmp_path):

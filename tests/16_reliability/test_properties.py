@@ -6,9 +6,9 @@ from hypothesis.extra import numpy as hnp
 
 import tinytorch.core.functions as F
 from tinytorch import Tensor
-from tinytorch.core.bpe import BPETokenizer
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.tokenization import CharTokenizer
+from tinytorch.text.bpe import BPETokenizer
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.testing import gradcheck
 
 SETTINGS = settings(max_examples=50, deadline=None)

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from safetensors.numpy import save_file
 
 import tinytorch
-from tinytorch.core.checkpoint import MAX_HEADER_BYTES, load_checkpoint, save_checkpoint
-from tinytorch.core.layers import Linear
-from tinytorch.core.optimizers import Adam
-from tinytorch.core.tokenizer_base import Tokenizer
-from tinytorch.core.training import Trainer
-from tinytorch.core.losses import MSELoss
+from tinytorch.training.checkpoint import MAX_HEADER_BYTES, load_checkpoint, save_checkpoint
+from tinytorch.nn.layers import Linear
+from tinytorch.optim.optimizers import Adam
+from tinytorch.text.tokenizer_base import Tokenizer
+from tinytorch.training.trainer import Trainer
+from tinytorch.nn.losses import MSELoss
 
 PACKAGE = Path(tinytorch.__file__).resolve().parent
 FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "marshal", "shelve", "joblib"}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinytorch.cli.common import load_model
-from tinytorch.core.checkpoint import save_checkpoint
+from tinytorch.training.checkpoint import save_checkpoint
 
 from cli_helpers import assert_one_line_error, run_cli, trained_checkpoint
 
@@ -101,7 +101,7 @@ def test_learning_rate_out_of_range_is_flagged(capsys, checkpoint, tmp_path):
 
 
 def test_vocabulary_mismatch_is_flagged(capsys, checkpoint, tmp_path):
-    from tinytorch.core.tokenization import CharTokenizer
+    from tinytorch.text.tokenization import CharTokenizer
 
     ckpt, data = checkpoint
     bigger = CharTokenizer().build_vocab(open(data, encoding="utf-8").read() + "ÄÖÜß")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from tinytorch.cli.common import load_model
-from tinytorch.core.checkpoint import save_checkpoint
-from tinytorch.core.layers import Linear
-from tinytorch.core.tokenization import CharTokenizer
+from tinytorch.training.checkpoint import save_checkpoint
+from tinytorch.nn.layers import Linear
+from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.generation import generate
 
 from cli_helpers import assert_one_line_error, code_text, run_cli, trained_checkpoint

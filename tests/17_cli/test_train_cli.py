@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from tinytorch.core.checkpoint import load_checkpoint
+from tinytorch.training.checkpoint import load_checkpoint
 from tinytorch.cli.common import load_model
 
 from cli_helpers import assert_one_line_error, code_text, run_cli

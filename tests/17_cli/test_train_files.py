@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tinytorch.core.checkpoint import load_checkpoint
+from tinytorch.training.checkpoint import load_checkpoint
 
 from cli_helpers import assert_one_line_error, code_text, run_cli, run_subprocess
 

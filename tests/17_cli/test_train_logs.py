@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from tinytorch.core.checkpoint import load_checkpoint
+from tinytorch.training.checkpoint import load_checkpoint
 
 from cli_helpers import REPO, assert_one_line_error, code_text, run_subprocess
 

@@ -19,12 +19,12 @@ KEY_PAGES = {  # page -> text its docstrings must put there
     "tinytorch.html": "Tensor",
     "tinytorch/core/tensor.html": "records the operations applied to it",
     "tinytorch/core/autograd.html": "reverse topological order",
-    "tinytorch/core/layers.html": "Linear",
-    "tinytorch/core/attention.html": "MultiHeadAttention",
-    "tinytorch/core/transformer.html": "GPT",
+    "tinytorch/nn/layers.html": "Linear",
+    "tinytorch/nn/attention.html": "MultiHeadAttention",
+    "tinytorch/nn/transformer.html": "GPT",
     "tinytorch/generation.html": "generate",
     "tinytorch/generation/kv_cache.html": "KVCache",
-    "tinytorch/core/functions/elementwise.html": "unbroadcast",
+    "tinytorch/core/ops/elementwise.html": "unbroadcast",
     "tinytorch/experiments/memorization.html": "run_memorization",
 }
 

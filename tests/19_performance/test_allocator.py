@@ -38,10 +38,10 @@ def big_malloc_is_mmapped():
 TRAIN = """
 import numpy as np
 import tinytorch
-from tinytorch.core.losses import CrossEntropyLoss
-from tinytorch.core.optimizers import Adam
-from tinytorch.core.training import Trainer
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.losses import CrossEntropyLoss
+from tinytorch.optim.optimizers import Adam
+from tinytorch.training.trainer import Trainer
+from tinytorch.nn.transformer import GPT
 tinytorch.manual_seed(0)
 model = GPT(11, 16, 1, 2, 16)
 trainer = Trainer(model, Adam(model.parameters(), lr=1e-2), CrossEntropyLoss(), grad_clip_norm=1.0)

@@ -11,9 +11,9 @@ import pytest
 
 import tinytorch
 from tinytorch import Tensor
-from tinytorch.core.functions.blocks import BLOCK_ELEMENTS, flat_blocks, row_blocks
-from tinytorch.core.functions.elementwise import GELU
-from tinytorch.core.functions.normalization import LayerNorm
+from tinytorch.core.ops.blocks import BLOCK_ELEMENTS, flat_blocks, row_blocks
+from tinytorch.core.ops.elementwise import GELU
+from tinytorch.core.ops.normalization import LayerNorm
 
 EPS = 1e-6
 

@@ -5,13 +5,13 @@ import pytest
 
 import tinytorch
 from tinytorch.core.autograd import Function
-from tinytorch.core.grad_clip import clip_grad_norm
-from tinytorch.core.layers import Linear, Parameter
-from tinytorch.core.losses import CrossEntropyLoss, MSELoss
-from tinytorch.core.optimizers import SGD, Adam, AdamW
+from tinytorch.optim.grad_clip import clip_grad_norm
+from tinytorch.nn.layers import Linear, Parameter
+from tinytorch.nn.losses import CrossEntropyLoss, MSELoss
+from tinytorch.optim.optimizers import SGD, Adam, AdamW
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.training import Trainer
-from tinytorch.core.transformer import GPT
+from tinytorch.training.trainer import Trainer
+from tinytorch.nn.transformer import GPT
 
 OPTIMIZERS = [
     (SGD, "SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.05)),

@@ -3,10 +3,10 @@
 import numpy as np
 
 import tinytorch
-from tinytorch.core.attention import MultiHeadAttention, scaled_dot_product_attention
-from tinytorch.core.functions.attention import attend
+from tinytorch.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from tinytorch.core.ops.attention import attend
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.transformer import GPT
 from tinytorch.generation import KVCache
 
 

@@ -5,9 +5,9 @@ import pytest
 
 import tinytorch
 from tinytorch.core import functions as F
-from tinytorch.core.functions.nn import _ONE_HOT_LIMIT, scatter_rows
+from tinytorch.core.ops.nn import _ONE_HOT_LIMIT, scatter_rows
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.transformer import GPT
+from tinytorch.nn.transformer import GPT
 from tinytorch.testing import gradcheck
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinytorch as tt
-from tinytorch.core.checkpoint import save_checkpoint
+from tinytorch.training.checkpoint import save_checkpoint
 from tinytorch.hf import EXPORT_FILES, load_gpt2_directory
 
 from hf_helpers import CORPUS, MIXED, hf_logits

@@ -7,7 +7,7 @@ import random
 import pytest
 
 import tinytorch as tt
-from tinytorch.core.bytelevel import bytes_to_token, bytes_to_unicode, token_to_bytes
+from tinytorch.text.bytelevel import bytes_to_token, bytes_to_unicode, token_to_bytes
 
 from hf_helpers import CORPUS, MIXED
 
@@ -31,7 +31,7 @@ def test_from_vocab_with_permuted_ids_encodes_like_the_trained_tokenizer():
     for old, new in enumerate(order):
         vocab[new] = trained.vocab[old]
     merges = [(order[a], order[b]) for a, b in trained.merges]
-    from tinytorch.core.bpe import SPLIT_PATTERN
+    from tinytorch.text.bpe import SPLIT_PATTERN
 
     permuted = tt.BPETokenizer.from_vocab(vocab, merges, split_pattern=SPLIT_PATTERN)
     text = MIXED + "".join(CORPUS[:4])
@@ -61,7 +61,7 @@ def test_from_vocab_rejects_inconsistent_vocabularies(vocab, merges, specials, f
 
 def test_vocabulary_made_elsewhere_survives_to_dict_even_in_byte_order():
     """Ids 0-255 in byte order but GPT-2's pre-tokenizer: the state must still say which pre-tokenizer."""
-    from tinytorch.core.tokenization import Tokenizer
+    from tinytorch.text.tokenization import Tokenizer
 
     vocab = [bytes([b]) for b in range(256)] + [b"ab"]
     tok = tt.BPETokenizer.from_vocab(vocab, [(97, 98)])

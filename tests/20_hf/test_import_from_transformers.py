@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import tinytorch as tt
-from tinytorch.core.bytelevel import GPT2_SPLIT_PATTERN
-from tinytorch.core.tokenization import Tokenizer
+from tinytorch.text.bytelevel import GPT2_SPLIT_PATTERN
+from tinytorch.text.tokenization import Tokenizer
 from tinytorch.hf import load_gpt2_directory
 
 from hf_helpers import MIXED, fast_tokenizer, gpt2_model, hf_greedy, hf_logits, train_gpt2_style_tokenizer

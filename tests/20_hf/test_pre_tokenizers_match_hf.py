@@ -8,8 +8,8 @@ import unicodedata
 
 import pytest
 
-from tinytorch.core.bpe import SPLIT_PATTERN
-from tinytorch.core.bytelevel import bytes_to_token, gpt2_split_regex
+from tinytorch.text.bpe import SPLIT_PATTERN
+from tinytorch.text.bytelevel import bytes_to_token, gpt2_split_regex
 from tinytorch.hf.tokenizer import HF_SPLIT_PATTERN
 
 from hf_helpers import MIXED

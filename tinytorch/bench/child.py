@@ -3,7 +3,7 @@
 import json
 import sys
 
-from ..core.allocator import keep_freed_memory
+from ..runtime.allocator import keep_freed_memory
 from .memory import child
 
 if sys.argv[1] in ("tinytorch", "leak"):  # our training runs as under the `tinytorch` command; torch's keeps glibc's defaults

@@ -89,7 +89,7 @@ def thread_limit(threads: int | None):
     if threads is None:
         yield
         return
-    from ..core.threads import num_threads
+    from ..runtime.threads import num_threads
 
     torch = torch_or_none()
     previous = torch.get_num_threads() if torch is not None else None
@@ -106,7 +106,7 @@ def thread_limit(threads: int | None):
 def threads_note(training: bool, torch_ran: bool = False) -> str:
     """The threads a measurement ran on, read from the libraries (never the requested label): numpy's BLAS
     via threadpoolctl (during tinytorch's last training step if `training`, else now), and torch's."""
-    from ..core.threads import policy, threads_in_use
+    from ..runtime.threads import policy, threads_in_use
 
     blas = threads_in_use() if training else policy().blas.get()
     torch = torch_or_none() if torch_ran else None

@@ -7,10 +7,10 @@ import math
 import time
 
 from ..core.random import manual_seed
-from ..core.tokenization import CharTokenizer
-from ..core.config import GPTConfig
-from ..core.transformer import GPT
-from ..data.python_snippets import MEMORIZATION_PATTERNS
+from ..text.tokenization import CharTokenizer
+from ..nn.config import GPTConfig
+from ..nn.transformer import GPT
+from ..text.corpus import MEMORIZATION_PATTERNS
 from ..experiments.memorization import MemorizationResult, padded_patterns, pattern_batches, run_memorization
 from ..experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE, Recipe
 from .common import Figure, median, thread_limit, torch_or_none

@@ -52,7 +52,7 @@ def _peak_mb() -> float:
 
 
 def _pin_one_thread() -> None:
-    from ..core.threads import set_num_threads
+    from ..runtime.threads import set_num_threads
 
     set_num_threads(1)  # the child owns its process
 

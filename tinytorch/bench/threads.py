@@ -15,7 +15,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from ..core.threads import ENV_VARS, CoreMonitor
+from ..runtime.threads import ENV_VARS, CoreMonitor
 from .common import median
 
 TEXT_BYTES = 150_000
@@ -29,7 +29,7 @@ BUSY_LOOP = "while True:\n    pass\n"
 
 def write_text(folder: str, size: int = TEXT_BYTES) -> str:
     """About `size` bytes of Python code (the bundled snippets, repeated) as a training text; returns its path."""
-    from ..data.python_snippets import SNIPPETS
+    from ..text.corpus import SNIPPETS
 
     chunk = "\n\n".join(SNIPPETS) + "\n\n"
     path = os.path.join(folder, "code.txt")
@@ -108,7 +108,7 @@ def quiet_step_ms(seconds: float, quiet_below: float = 0.15, out=print) -> dict:
     `seconds`, keeping only the samples during which other processes used less than `quiet_below` cores:
     what an idle machine would show, measured on a shared one."""
     from ..cli.common import SIZES
-    from ..core.threads import num_threads
+    from ..runtime.threads import num_threads
     from .workloads import Workload, tinytorch_step
 
     steps, calls = {}, {"tiny": 30, "small": 8, "medium": 2}  # about 0.1-0.4 s per sample

@@ -11,20 +11,10 @@ import argparse
 import importlib
 import sys
 
-from ..core.allocator import keep_freed_memory
+from ..runtime.allocator import keep_freed_memory
+from .errors import OneLineParser, UserError  # noqa: F401  (UserError: the subcommands' one error type)
 
 SUBCOMMANDS = ("verify", "train", "generate", "export", "bench", "doctor")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad option in one stderr line (exit 2) instead of usage plus error."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-class UserError(Exception):
-    """A problem with the user's input (missing file, bad number, incompatible checkpoint): exit code 2."""
 
 
 def _add_shared_options(parser: argparse.ArgumentParser, default) -> None:
@@ -73,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from ..core.threads import num_threads
+    from ..runtime.threads import num_threads
 
     try:
         with num_threads(args.threads):  # the user's choice for the command (core/threads.py); None: tinytorch's

@@ -6,7 +6,7 @@ import argparse
 import os
 from dataclasses import asdict, dataclass
 
-from . import UserError
+from .errors import UserError
 
 CHECKPOINT_KIND = "tinytorch-train"  # config["kind"] of checkpoints written by `tinytorch train`
 
@@ -88,7 +88,7 @@ def read_text(path: str) -> str:
 
 def make_tokenizer(kind: str, text: str, size: ModelSize):
     """A character tokenizer over the text's characters, or a byte-level BPE trained on it."""
-    from ..core.tokenization import BPETokenizer, CharTokenizer
+    from ..text.tokenization import BPETokenizer, CharTokenizer
 
     if kind == "char":
         return CharTokenizer().build_vocab(text)
@@ -120,7 +120,7 @@ def _from_checkpoint(call, path: str, **kwargs):
 
 def read_checkpoint_header(path: str) -> dict:
     """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
-    from ..core.checkpoint import read_checkpoint
+    from ..training.checkpoint import read_checkpoint
 
     return _from_checkpoint(read_checkpoint, path, tensors=False)[0]
 

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import UserError
+from .errors import UserError
 from .common import (SIZES, load_model, make_tokenizer, read_text, split_tokens)
 
 LR_RANGE = (1e-4, 1e-2)
@@ -58,7 +58,7 @@ def _sample_text(args, tokenizer) -> str:
     """The user's --data, else the bundled snippets (else, for a char tokenizer, text from its own vocabulary)."""
     if args.data:
         return read_text(args.data)
-    from ..data.python_snippets import SNIPPETS
+    from ..text.corpus import SNIPPETS
 
     text = "\n\n".join(SNIPPETS)
     lookup = getattr(tokenizer, "char_to_id", None)
@@ -125,7 +125,7 @@ def check_losses(cl: Checklist, model, fresh, inputs, targets, loss_fn, vocab: i
 
 def check_data(cl: Checklist, tokenizer, text: str, seq_len: int) -> tuple:
     """Round trip, windows and padding; returns the (inputs, targets) batch for the model checks."""
-    from ..core.dataloader import PaddedSequenceDataset, TokenWindowDataset
+    from ..data.dataloader import PaddedSequenceDataset, TokenWindowDataset
 
     sample = text[:4000]
     with warnings.catch_warnings():
@@ -194,10 +194,10 @@ def run_environment(args) -> int:
 
 
 def run(args) -> int:
-    from ..core.losses import CrossEntropyLoss
+    from ..nn.losses import CrossEntropyLoss
     from ..core.random import manual_seed
-    from ..core.config import GPTConfig
-    from ..core.transformer import GPT
+    from ..nn.config import GPTConfig
+    from ..nn.transformer import GPT
 
     if args.checkpoint is not None and args.config is not None:
         raise UserError("give a checkpoint or --config, not both")
@@ -216,7 +216,7 @@ def run(args) -> int:
         size = SIZES[args.config]
         text = read_text(args.data) if args.data else None
         if text is None:
-            from ..data.python_snippets import SNIPPETS
+            from ..text.corpus import SNIPPETS
             text = "\n\n".join(SNIPPETS)
         tokenizer = make_tokenizer(args.tokenizer, text, size)
         with warnings.catch_warnings():

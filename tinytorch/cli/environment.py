@@ -47,7 +47,7 @@ def check_packages(add) -> None:
 def check_blas(add) -> None:
     """The BLAS library numpy calls, its kernel, and how tinytorch will set its threads."""
     from ..bench.common import blas_kernel
-    from ..core.threads import ENV_VARS, get_num_threads, policy
+    from ..runtime.threads import ENV_VARS, get_num_threads, policy
 
     kernel = blas_kernel()
     add("threadpoolctl not installed" not in kernel and kernel != "none found", "3. BLAS", kernel)
@@ -68,7 +68,7 @@ def check_blas(add) -> None:
 def check_training_step(add) -> None:
     """A few steps of the smallest GPT: the time one takes here, and the threads BLAS used for it."""
     from ..bench.workloads import TINY, tinytorch_step
-    from ..core.threads import threads_in_use
+    from ..runtime.threads import threads_in_use
 
     step = tinytorch_step(TINY)
     step()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import UserError
+from .errors import UserError
 from .common import load_pretrained_model
 
 

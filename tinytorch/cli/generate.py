@@ -6,7 +6,7 @@ import argparse
 import sys
 import warnings
 
-from . import UserError
+from .errors import UserError
 from .common import finite_float, load_pretrained_model, non_negative_int, positive_int, unknown_chars
 
 SEPARATOR = "-" * 15  # printed between samples, as nanoGPT's sample.py does

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import UserError
+from .errors import UserError
 from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, make_tokenizer, model_config_of,
                      non_negative_int, positive_int, read_checkpoint_header, read_text,
                      split_tokens, tokenizer_of, unknown_chars)
@@ -113,7 +113,7 @@ def _override(size: ModelSize, args) -> ModelSize:
 
 def _gpt_config(size: ModelSize, vocab_size: int, window: int, args):
     """The GPTConfig of `size`; a shape the flags made invalid is a one-line UserError naming them."""
-    from ..core.config import GPTConfig
+    from ..nn.config import GPTConfig
 
     try:
         return GPTConfig.from_settings(size, vocab_size, max_seq_len=window)
@@ -125,13 +125,13 @@ def _gpt_config(size: ModelSize, vocab_size: int, window: int, args):
 
 def build(args) -> TrainRun:
     """Check every setting and output path, then make the tokenizer, data and a fresh model and trainer."""
-    from ..core.dataloader import TokenWindowDataset
-    from ..core.losses import CrossEntropyLoss
-    from ..core.optimizers import AdamW
+    from ..data.dataloader import TokenWindowDataset
+    from ..nn.losses import CrossEntropyLoss
+    from ..optim.optimizers import AdamW
     from ..core.random import manual_seed
-    from ..core.schedule import CosineSchedule
-    from ..core.training import Trainer
-    from ..core.transformer import GPT
+    from ..optim.schedule import CosineSchedule
+    from ..training.trainer import Trainer
+    from ..nn.transformer import GPT
 
     if args.lr is not None and not 0 < args.lr < 1:
         raise UserError(f"--lr must be in (0, 1), got {args.lr}")
@@ -179,7 +179,7 @@ def build(args) -> TrainRun:
 # ----- resume ------------------------------------------------------------------------------------
 def resume(run: TrainRun) -> None:
     """Weights, moments, RNG and counters from --resume; the schedule is rebuilt for the new --steps."""
-    from ..core.checkpoint import load_checkpoint
+    from ..training.checkpoint import load_checkpoint
 
     path = run.args.resume
     try:
@@ -212,7 +212,7 @@ def validation_batches(val_set, batch_size: int) -> list:
 
 def callbacks(run: TrainRun, saver) -> list:
     """Checkpoints (last and best), the loss log, the per-evaluation line and, on a terminal, the bar."""
-    from ..core.callbacks import Checkpoints, EvalLines, LossLog, ProgressBar
+    from ..training.callbacks import Checkpoints, EvalLines, LossLog, ProgressBar
 
     bar = ProgressBar(run.size.steps, disable=run.args.no_progress or not sys.stdout.isatty())
     lines = EvalLines(run.size.steps, run.size.batch_size * run.window, write=bar.write)
@@ -284,7 +284,7 @@ def _memory_hint(run: TrainRun) -> str:
 
 
 def run(args) -> int:
-    from ..core.training import NonFiniteLossError
+    from ..training.trainer import NonFiniteLossError
 
     try:
         train_run = build(args)

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from . import UserError
+from .errors import UserError
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def same_file(a: str, b: str) -> bool:
 def check_outputs(files: TrainFiles, data: str, resume: str | None, overwrite: bool) -> None:
     """UserError before any work when an output would replace the text, an unasked-for checkpoint, or
     cannot be written."""
-    from ..core.fileio import check_writable
+    from ..runtime.fileio import check_writable
 
     if os.path.isdir(files.last):
         raise UserError(f"--out '{files.last}' is a directory; give a file path such as "

@@ -11,8 +11,8 @@ import os
 import sys
 import time
 
-from ..core.fileio import atomic_write, check_writable
-from . import UserError
+from ..runtime.fileio import atomic_write, check_writable
+from .errors import UserError
 
 STATUS_START = "<!-- status:start -->"
 STATUS_END = "<!-- status:end -->"

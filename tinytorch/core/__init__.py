@@ -1,1 +1,1 @@
-"""The core: one concept per module (tensor, autograd, layers, losses, optimizers, ...)."""
+"""The engine: the Tensor, autograd and the differentiable ops. (The other `tinytorch.core.*` paths are TinyTorch's names, kept as one-line re-exports.)"""

@@ -9,7 +9,7 @@ import contextlib
 
 import numpy as np
 
-from .autograd import _state
+from .grad_mode import _state
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_anomaly_enabled", "check_forward", "check_backward"]
 

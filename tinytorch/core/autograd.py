@@ -7,58 +7,12 @@ graph once, in reverse topological order, without recursion.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from heapq import heappop, heappush
 
 import numpy as np
 
-
-class _ThreadState(threading.local):
-    """Per-thread switches, read on every op: graph recording (on by default) and anomaly checks (off)."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-_state = _ThreadState()
-
-
-def is_grad_enabled() -> bool:
-    """True when operations record a graph for backward."""
-    return _state.grad_enabled
-
-
-def _set_grad_enabled(mode: bool) -> None:
-    _state.grad_enabled = bool(mode)
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Context in which no graph is built (inference, optimizer updates)."""
-    previous = is_grad_enabled()
-    _set_grad_enabled(False)
-    try:
-        yield
-    finally:
-        _set_grad_enabled(previous)
-
-
-@contextlib.contextmanager
-def enable_grad():
-    """Context that turns graph building back on inside `no_grad()`."""
-    previous = is_grad_enabled()
-    _set_grad_enabled(True)
-    try:
-        yield
-    finally:
-        _set_grad_enabled(previous)
-
-
-def enable_autograd(quiet: bool = False) -> None:
-    """Kept for TinyTorch scripts: autograd is always on here, so this does nothing (and prints nothing)."""
-    if not isinstance(quiet, (bool, np.bool_)):
-        raise TypeError(f"enable_autograd: quiet must be a bool, got {quiet!r} ({type(quiet).__name__})")
+from .anomaly import check_backward, check_forward
+from .grad_mode import _state, enable_autograd, enable_grad, is_grad_enabled, no_grad  # noqa: F401  (re-exported)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -83,21 +37,21 @@ class Function:
     """
 
     @classmethod
-    def apply(cls, *inputs: "Tensor", **options):
+    def apply(cls, *inputs, **options):
         """Run forward on the inputs' data and, when a gradient is needed, link the output to them."""
         fn = cls()
         out_data = fn.forward(*[t.data for t in inputs], **options)
         if _state.grad_enabled:
             needs = [t.requires_grad for t in inputs]
             if True in needs:
-                out = Tensor._from_op(out_data, True)
+                out = inputs[0]._from_op(out_data, True)  # outputs are made by the inputs' own Tensor type
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 out._ctx = fn
                 if _state.anomaly:
-                    _anomaly_check_forward(fn, out_data)
+                    check_forward(fn, out_data)
                 return out
-        return Tensor._from_op(out_data, False)
+        return inputs[0]._from_op(out_data, False)
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -106,7 +60,7 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__}.backward")
 
 
-def run_backward(root: "Tensor", grad: np.ndarray) -> None:
+def run_backward(root, grad: np.ndarray) -> None:
     """Propagate `grad` from `root` to every leaf that requires a gradient; leaf grads accumulate.
 
     Every tensor carries a creation number `_seq`, and an op's output is always created after its
@@ -131,7 +85,7 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if anomaly:
-                _anomaly_check_backward(ctx, input_grads)
+                check_backward(ctx, input_grads)
             for parent, needs, pg in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
                 if not needs or pg is None:
                     continue
@@ -148,26 +102,10 @@ def run_backward(root: "Tensor", grad: np.ndarray) -> None:
         _state.grad_enabled = previous
 
 
-def _store_leaf_grad(leaf: "Tensor", g) -> None:
+def _store_leaf_grad(leaf, g) -> None:
     """Our own copy on the first store (a later in-place edit, like clipping, aliases nothing), a sum after."""
     dtype = leaf.data.dtype
     if leaf.grad is None:
         leaf.grad = g.astype(dtype) if type(g) is np.ndarray else np.array(g, dtype=dtype)  # astype: the faster copy
     else:
         leaf.grad = leaf.grad + np.asarray(g, dtype=dtype)
-
-
-# Anomaly detection lives in its own module; the engine calls these only while it is on.
-def _anomaly_check_forward(fn, out_data):
-    from .anomaly import check_forward
-
-    check_forward(fn, out_data)
-
-
-def _anomaly_check_backward(fn, grads):
-    from .anomaly import check_backward
-
-    check_backward(fn, grads)
-
-
-from .tensor import Tensor  # noqa: E402  (Tensor needs Function defined first)

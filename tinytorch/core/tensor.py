@@ -10,7 +10,16 @@ from itertools import count
 
 import numpy as np
 
-from .validation import as_tensor, check_axis, check_bool, check_dtype, describe
+from .autograd import run_backward
+from .checks import check_axis, check_bool, check_broadcast, check_choice, check_dtype, check_float, check_mask, describe
+from .ops import elementwise as _ew
+from .ops import matmul as _mm
+from .ops import nn as _nn
+from .ops import reduce as _red
+from .ops import select as _sel
+from .ops import shape as _shp
+from .ops.elementwise import apply_binary
+from .ops.reduce import extreme_indices, resolve_axis
 
 _creation_counter = count(1)  # creation order: an op's output is always numbered after its inputs
 
@@ -50,10 +59,10 @@ class Tensor:
         self._retain_grad = False
         self._seq = next(_creation_counter)
 
-    @classmethod
-    def _from_op(cls, data: np.ndarray, requires_grad: bool) -> "Tensor":
-        """Fast constructor for op outputs: no conversion, no checks."""
-        out = cls.__new__(cls)
+    @staticmethod
+    def _from_op(data: np.ndarray, requires_grad: bool) -> "Tensor":
+        """Fast constructor for op outputs (always a plain Tensor, also when called on a Parameter): no checks."""
+        out = Tensor.__new__(Tensor)
         out.data = data
         out.requires_grad = requires_grad
         out.grad = None
@@ -129,7 +138,7 @@ class Tensor:
         return self
 
     def astype(self, dtype) -> "Tensor":
-        return F.cast(self, dtype)
+        return _ew.Cast.apply(self, dtype=check_dtype(dtype, "dtype", "astype"))
 
     def float(self) -> "Tensor":
         return self.astype(np.float32)
@@ -152,55 +161,55 @@ class Tensor:
             grad = as_tensor(gradient, name="gradient", where="backward").data.astype(self.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: gradient shape {grad.shape} does not match tensor shape {self.shape}")
-        autograd.run_backward(self, grad)
+        run_backward(self, grad)
 
     # ----- arithmetic ----------------------------------------------------------------------------
     def _lift(self, other) -> "Tensor":
         return as_tensor(other, like=self)
 
     def __add__(self, other):
-        return F.add(self, self._lift(other))
+        return apply_binary(_ew.Add, self, self._lift(other))
 
     def __radd__(self, other):
-        return F.add(self._lift(other), self)
+        return apply_binary(_ew.Add, self._lift(other), self)
 
     def __sub__(self, other):
-        return F.sub(self, self._lift(other))
+        return apply_binary(_ew.Sub, self, self._lift(other))
 
     def __rsub__(self, other):
-        return F.sub(self._lift(other), self)
+        return apply_binary(_ew.Sub, self._lift(other), self)
 
     def __mul__(self, other):
-        return F.mul(self, self._lift(other))
+        return apply_binary(_ew.Mul, self, self._lift(other))
 
     def __rmul__(self, other):
-        return F.mul(self._lift(other), self)
+        return apply_binary(_ew.Mul, self._lift(other), self)
 
     def __truediv__(self, other):
-        return F.div(self, self._lift(other))
+        return apply_binary(_ew.Div, self, self._lift(other))
 
     def __rtruediv__(self, other):
-        return F.div(self._lift(other), self)
+        return apply_binary(_ew.Div, self._lift(other), self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor) or np.ndim(exponent) > 0:
-            return F.pow_tensor(self, self._lift(exponent))
-        return F.power(self, exponent=exponent)  # checked there: a real number
+            return apply_binary(_ew.PowTensor, self, self._lift(exponent))
+        return _ew.Power.apply(self, exponent=check_float(exponent, "exponent", "pow", finite=False))
 
     def __rpow__(self, base):
-        return F.pow_tensor(self._lift(base), self)
+        return apply_binary(_ew.PowTensor, self._lift(base), self)
 
     def __neg__(self):
-        return F.neg(self)
+        return _ew.Neg.apply(self)
 
     def __matmul__(self, other):
-        return F.matmul(self, self._lift(other))
+        return _mm.MatMul.apply(self, self._lift(other))
 
     def __rmatmul__(self, other):
-        return F.matmul(self._lift(other), self)
+        return _mm.MatMul.apply(self._lift(other), self)
 
     def matmul(self, other):
-        return F.matmul(self, self._lift(other))
+        return _mm.MatMul.apply(self, self._lift(other))
 
     # ----- comparisons (no gradient) -------------------------------------------------------------
     def _compare(self, other, op) -> "Tensor":
@@ -229,7 +238,7 @@ class Tensor:
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return F.reshape(self, shape)
+        return _shp.Reshape.apply(self, shape=tuple(shape))
 
     def view(self, *shape):
         return self.reshape(*shape)
@@ -239,12 +248,12 @@ class Tensor:
         return self.reshape(self.shape[:start_dim] + (-1,))
 
     def transpose(self, dim0: int = -2, dim1: int = -1):
-        return F.transpose(self, dim0, dim1)
+        return _shp.Transpose.apply(self, dim0=dim0, dim1=dim1)
 
     def permute(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        return F.permute(self, dims)
+        return _shp.Permute.apply(self, dims=tuple(dims))
 
     def unsqueeze(self, dim: int):
         dim = check_axis(dim, self.ndim + 1, "unsqueeze", "dim")  # (..., 1 at dim, ...)
@@ -261,28 +270,33 @@ class Tensor:
         return self.reshape(tuple(shape))
 
     def __getitem__(self, index):
-        return F.getitem(self, index)
+        try:
+            return _shp.GetItem.apply(self, index=_plain_index(index))
+        except IndexError as error:  # numpy's message is clear; say which tensor it was about
+            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
 
     # ----- reductions (numpy's axis/keepdims, or PyTorch's dim/keepdim) ---------------------------
     def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
-        return F.sum(self, *resolve_axis("sum", axis, keepdims, dim, keepdim))
+        axis, keepdims = resolve_axis("sum", axis, keepdims, dim, keepdim)
+        return _red.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
-        return F.mean(self, *resolve_axis("mean", axis, keepdims, dim, keepdim))
+        axis, keepdims = resolve_axis("mean", axis, keepdims, dim, keepdim)
+        return _red.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """The maximum over `axis` (a Tensor); with PyTorch's `dim=`, `(values, indices)` as torch returns."""
         axis, keepdims = resolve_axis("max", axis, keepdims, dim, keepdim)
         if dim is not None:
-            return F.extreme_with_indices(self, axis, keepdims, largest=True)
-        return F.max(self, axis, keepdims)
+            return self._extreme_with_indices(axis, keepdims, largest=True)
+        return _red.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """The minimum over `axis` (a Tensor); with PyTorch's `dim=`, `(values, indices)` as torch returns."""
         axis, keepdims = resolve_axis("min", axis, keepdims, dim, keepdim)
         if dim is not None:
-            return F.extreme_with_indices(self, axis, keepdims, largest=False)
-        return -F.max(-self, axis, keepdims)
+            return self._extreme_with_indices(axis, keepdims, largest=False)
+        return -_red.Max.apply(-self, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None, correction=None):
         """Variance; `ddof=0` by default as in numpy (torch's `correction=` sets it)."""
@@ -291,7 +305,8 @@ class Tensor:
                 raise TypeError(f"var: give ddof= or correction=, not both (got ddof={ddof!r}, "
                                 f"correction={correction!r})")
             ddof = correction
-        return F.var(self, *resolve_axis("var", axis, keepdims, dim, keepdim), ddof)
+        axis, keepdims = resolve_axis("var", axis, keepdims, dim, keepdim)
+        return _red.Var.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None, correction=None):
         """Standard deviation: the square root of `var` with the same arguments."""
@@ -299,50 +314,63 @@ class Tensor:
 
     def argmax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """int64 indices of the largest entries (first on ties), into the flattened tensor when no axis is given."""
-        return F.arg_extreme(self, *resolve_axis("argmax", axis, keepdims, dim, keepdim), largest=True)
+        axis, keepdims = resolve_axis("argmax", axis, keepdims, dim, keepdim)
+        return Tensor._from_op(extreme_indices(self.data, axis, keepdims, True, "argmax", "axis"), False)
 
     def argmin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """int64 indices of the smallest entries (first on ties), into the flattened tensor when no axis is given."""
-        return F.arg_extreme(self, *resolve_axis("argmin", axis, keepdims, dim, keepdim), largest=False)
+        axis, keepdims = resolve_axis("argmin", axis, keepdims, dim, keepdim)
+        return Tensor._from_op(extreme_indices(self.data, axis, keepdims, False, "argmin", "axis"), False)
+
+    def _extreme_with_indices(self, dim: int, keepdim: bool, largest: bool):
+        """torch.max/min(x, dim): values and int64 indices along `dim` (first on ties); gradient to those entries."""
+        where = "max" if largest else "min"
+        index = extreme_indices(self.data, dim, True, largest, where, "dim")  # (..., 1, ...)
+        axis = check_axis(dim, self.ndim, where, "dim")
+        values = _sel.TakeAlong.apply(self, indices=index, axis=axis)
+        if not keepdim:
+            index = np.squeeze(index, axis)
+            values = values.reshape(index.shape)
+        return _red.ValuesIndices(values, Tensor._from_op(index, False))
 
     # ----- elementwise functions -----------------------------------------------------------------
     def exp(self):
-        return F.exp(self)
+        return _ew.Exp.apply(self)
 
     def log(self):
-        return F.log(self)
+        return _ew.Log.apply(self)
 
     def sqrt(self):
-        return F.sqrt(self)
+        return _ew.Sqrt.apply(self)
 
     def abs(self):
-        return F.abs(self)
+        return _ew.Abs.apply(self)
 
     def tanh(self):
-        return F.tanh(self)
+        return _ew.Tanh.apply(self)
 
     def sigmoid(self):
-        return F.sigmoid(self)
+        return _ew.Sigmoid.apply(self)
 
     def relu(self):
-        return F.relu(self)
+        return _ew.ReLU.apply(self)
 
     def gelu(self, approximate: str = "tanh"):
-        return F.gelu(self, approximate)
+        return _ew.GELU.apply(self, approximate=check_choice(approximate, ("tanh", "none"), "approximate", "gelu"))
 
     def softmax(self, dim: int = -1):
-        return F.softmax(self, dim)
+        return _nn.Softmax.apply(self, dim=check_axis(dim, self.ndim, "softmax", "dim"))
 
     def log_softmax(self, dim: int = -1):
-        return F.log_softmax(self, dim)
+        return _nn.LogSoftmax.apply(self, dim=check_axis(dim, self.ndim, "log_softmax", "dim"))
 
     def clip(self, min_value=None, max_value=None):
-        return F.clip(self, min_value, max_value)
+        return _clip(self, min_value, max_value)
 
     # ----- PyTorch spellings of what is above ------------------------------------------------------
     def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
         """torch.clamp: `clip` with PyTorch's argument names; gradient 1 inside [min, max], 0 outside."""
-        return F.clip(self, min, max)
+        return _clip(self, min, max)
 
     def pow(self, exponent):
         return self ** exponent
@@ -363,9 +391,46 @@ class Tensor:
         return self.data.size
 
     def masked_fill(self, mask, value):
-        return F.masked_fill(self, mask, value)
+        mask = check_mask(mask, "masked_fill")
+        check_broadcast("masked_fill", {"mask": mask.shape, "tensor": self.shape}, target=self.shape)
+        return _sel.MaskedFill.apply(self, mask=mask, value=value)
 
 
-from . import autograd  # noqa: E402  (autograd and the ops need Tensor defined first)
-from . import functions as F  # noqa: E402
-from .functions.reduce import resolve_axis  # noqa: E402
+def _clip(a: Tensor, min_value, max_value) -> Tensor:
+    """clip/clamp: gradient 1 inside [min, max], 0 outside; either bound may be None."""
+    lo = None if min_value is None else check_float(min_value, "min", "clip", finite=False)
+    hi = None if max_value is None else check_float(max_value, "max", "clip", finite=False)
+    return _ew.Clip.apply(a, lo=lo, hi=hi)
+
+
+def _plain_index(index):
+    """An index with its Tensors replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def as_tensor(x, like=None, name: str | None = None, where: str | None = None):
+    """`x` itself if it is a Tensor, else a new Tensor holding it: the one coercion helper.
+
+    With a floating `like` tensor, numbers take its dtype, so `float32_tensor * 2.0` stays float32.
+    With `name` and `where`, data that is not numbers is an error naming them.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and (type(x) is float or type(x) is int) and like.dtype.kind == "f":
+        return Tensor._from_op(np.asarray(x, dtype=like.dtype), False)  # `tensor * 2.0`: the hot path
+    try:
+        if like is not None and like.dtype.kind == "f":
+            arr = np.asarray(x)
+            if arr.dtype.kind in "fiub":
+                return Tensor(arr, dtype=like.dtype)
+        return Tensor(x)  # floats become float32; strings and objects are a TypeError
+    except (TypeError, ValueError) as error:
+        if where is None:
+            raise
+        raise type(error)(f"{where}: {name} must be a Tensor or an array of numbers, got {describe(x)}") from None
+
+

@@ -1,5 +1,5 @@
 """Alias of `tinytorch.core.dataloader` (the older TinyTorch import path)."""
 
-from tinytorch.core.dataloader import (  # noqa: F401
+from tinytorch.data.dataloader import (  # noqa: F401
     DataLoader, Dataset, PaddedSequenceDataset, TensorDataset, TokenWindowDataset,
 )

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from ..core.tokenization import CharTokenizer
+from ..text.tokenization import CharTokenizer
 from .code_model import IGNORE, PAD
 
 END = PAD  # the end-of-snippet token (id 0)

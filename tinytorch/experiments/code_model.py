@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.autograd import no_grad
-from ..core.callbacks import EveryEval, EveryStep
-from ..core.dataloader import DataLoader, PaddedSequenceDataset
-from ..core.losses import CrossEntropyLoss
-from ..core.optimizers import AdamW
+from ..training.callbacks import EveryEval, EveryStep
+from ..data.dataloader import DataLoader, PaddedSequenceDataset
+from ..nn.losses import CrossEntropyLoss
+from ..optim.optimizers import AdamW
 from ..core.random import manual_seed
-from ..core.schedule import CosineSchedule
-from ..core.tokenization import CharTokenizer
-from ..core.training import Trainer
-from ..core.config import GPTConfig
-from ..core.transformer import GPT
+from ..optim.schedule import CosineSchedule
+from ..text.tokenization import CharTokenizer
+from ..training.trainer import Trainer
+from ..nn.config import GPTConfig
+from ..nn.transformer import GPT
 
 PAD = 0
 IGNORE = -100  # targets at padding positions

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.checkpoint import load_checkpoint
-from ..core.config import GPTConfig
+from ..training.checkpoint import load_checkpoint
+from ..nn.config import GPTConfig
 from ..core.random import get_rng, manual_seed
-from ..core.tokenization import CharTokenizer, Tokenizer
-from ..data.python_snippets import SNIPPETS, train_test_split
+from ..text.tokenization import CharTokenizer, Tokenizer
+from ..text.corpus import SNIPPETS, train_test_split
 from ..generation import generate
 from ..pretrained import check_config_against_tensors
 from .augment import SnippetSampler

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..data.python_snippets import SNIPPET_FAMILIES, train_test_split
+from ..text.corpus import SNIPPET_FAMILIES, train_test_split
 from .code_model import CodeModelConfig, train_code_model
 
 # A model sized for 45 snippets: small, with dropout, so it learns the families' structure

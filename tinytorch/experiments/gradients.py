@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.activations import GELU
-from ..core.attention import MultiHeadAttention, scaled_dot_product_attention
-from ..core.layers import Linear, Module
-from ..core.losses import CrossEntropyLoss
+from ..nn.activations import GELU
+from ..nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from ..nn.layers import Linear, Module
+from ..nn.losses import CrossEntropyLoss
 from ..core.random import manual_seed
 from ..core.tensor import Tensor
-from ..core.transformer import GPT, MLP, LayerNorm, TransformerBlock
+from ..nn.transformer import GPT, MLP, LayerNorm, TransformerBlock
 from ..testing import numerical_grad
 
 EPS = 1e-6  # central-difference step

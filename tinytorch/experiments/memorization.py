@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.autograd import no_grad
-from ..core.losses import CrossEntropyLoss
-from ..core.optimizers import Adam
+from ..nn.losses import CrossEntropyLoss
+from ..optim.optimizers import Adam
 from ..core.random import manual_seed
-from ..core.tokenization import CharTokenizer
-from ..core.training import Trainer
-from ..core.config import GPTConfig
-from ..core.transformer import GPT
-from ..data.python_snippets import MEMORIZATION_PATTERNS
+from ..text.tokenization import CharTokenizer
+from ..training.trainer import Trainer
+from ..nn.config import GPTConfig
+from ..nn.transformer import GPT
+from ..text.corpus import MEMORIZATION_PATTERNS
 from .recipes import PLAN_RECIPE, Recipe
 
 

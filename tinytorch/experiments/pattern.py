@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data.python_snippets import (ARITHMETIC_OPS, FUNCTION_NAMES, HELD_OUT_NAMES, HELD_OUT_PARAMS,
+from ..text.corpus import (ARITHMETIC_OPS, FUNCTION_NAMES, HELD_OUT_NAMES, HELD_OUT_PARAMS,
                                     PARAM_PAIRS, arithmetic_functions)
 from ..generation import generate
 from .code_model import CodeModelConfig, train_code_model

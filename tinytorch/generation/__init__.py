@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.autograd import no_grad
 from ..core.random import get_rng
-from ..core.threads import model_threads
+from ..runtime.threads import model_threads
 from ..core.validation import as_token_ids, check_bool, check_int, check_texts, describe
 from .kv_cache import KVCache, LayerCache
 from .sampling import check_sampling, filter_logits, sample_checked, sample_next

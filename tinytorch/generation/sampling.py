@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.functions.nn import softmax_array
+from ..core.ops.nn import softmax_array
 from ..core.validation import check_float, check_int
 
 

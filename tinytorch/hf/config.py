@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 
-from ..core.config import GPTConfig
-from ..core.fileio import short_list
+from ..nn.config import GPTConfig
+from ..runtime.fileio import short_list
 
 #: GPT-2's activations that are the tanh form of GELU, which ours computes.
 TANH_GELU = ("gelu_new", "gelu_pytorch_tanh")

@@ -13,8 +13,8 @@ import os
 
 import numpy as np
 
-from ..core.fileio import atomic_write, short_list
-from ..core.transformer import GPT
+from ..runtime.fileio import atomic_write, short_list
+from ..nn.transformer import GPT
 from .config import config_from_gpt2, gpt2_config, read_json
 from .tokenizer import load_tokenizer, special_ids, tokenizer_config, tokenizer_json
 from .weights import check_gpt2_tensors, from_gpt2_tensors, is_buffer, is_tied, to_gpt2_tensors

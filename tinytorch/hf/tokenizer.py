@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 
-from ..core.bpe import SPLIT_PATTERN, BPETokenizer
-from ..core.bytelevel import GPT2_SPLIT_PATTERN, bytes_to_token, token_to_bytes
-from ..core.tokenization import CharTokenizer
+from ..text.bpe import SPLIT_PATTERN, BPETokenizer
+from ..text.bytelevel import GPT2_SPLIT_PATTERN, bytes_to_token, token_to_bytes
+from ..text.tokenization import CharTokenizer
 from .config import read_json
 
 #: Our SPLIT_PATTERN written for Hugging Face's regex engine: Python's `\w` is `[\p{L}\p{N}_]` there,

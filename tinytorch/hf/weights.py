@@ -10,8 +10,8 @@ import re
 
 import numpy as np
 
-from ..core.config import check_block_count
-from ..core.fileio import short_list
+from ..nn.config import check_block_count
+from ..runtime.fileio import short_list
 
 #: Per block: GPT-2's name -> our names, joined along the last axis (q|k|v for c_attn).
 _BLOCK = {

@@ -1,1 +1,1 @@
-"""Older TinyTorch path for the models (see `tinytorch.core.transformer`)."""
+"""TinyTorch's path `tinytorch.models`: the GPT lives in `tinytorch.nn.transformer`."""

@@ -1,6 +1,6 @@
 """PyTorch-style namespace: `tinytorch.optim.Adam`, ... over the core optimizers."""
 
-from ..core.optimizers import SGD, Adam, AdamW, Optimizer
-from ..core.schedule import CosineSchedule
+from .optimizers import SGD, Adam, AdamW, Optimizer
+from .schedule import CosineSchedule
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "CosineSchedule"]

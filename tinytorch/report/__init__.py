@@ -11,8 +11,8 @@ import re
 import numpy as np
 
 from ..core.autograd import no_grad
-from ..core.fileio import atomic_write
-from ..core.losses import CrossEntropyLoss
+from ..runtime.fileio import atomic_write
+from ..nn.losses import CrossEntropyLoss
 from . import plots
 
 __all__ = ["write_report", "gradient_norms", "attention_maps"]

@@ -64,7 +64,7 @@ def loss_curve_figure(train_losses, val_steps=(), val_losses=(), title: str = "T
 
 def save_loss_curve(path: str, train_losses, val_steps=(), val_losses=(), title: str = "Training loss") -> str:
     """Write the loss curve as a PNG at `path`, atomically (an interrupted save keeps the old plot)."""
-    from ..core.fileio import atomic_write
+    from ..runtime.fileio import atomic_write
 
     return atomic_write(path, png_bytes(loss_curve_figure(train_losses, val_steps, val_losses, title)))
 

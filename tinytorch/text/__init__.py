@@ -1,1 +1,7 @@
-"""TinyTorch text paths: tokenizers and embeddings under their older `tinytorch.text` names."""
+"""Text to token ids and back: the tokenizers (`tokenization`, `bpe`, `bytelevel`) and the bundled corpus.
+
+Importing this package defines every built-in tokenizer type, so `Tokenizer.from_dict` can rebuild
+any of them by the name stored in a file.
+"""
+
+from . import tokenization  # noqa: F401

@@ -1,73 +1,156 @@
-"""The functional API: one plain function per op, each applying its `Function`.
+"""The functional API: one plain function per op (`tinytorch.core.functions.add(a, b)`, `F.softmax(x)`).
 
-Tensor methods and operators call these; so do layers. Inputs that are not Tensors
-(scalars, ndarrays) are wrapped as constants.
+It sits above the Tensor: the Tensor's own methods apply the ops in `core.ops` directly, and these
+functions take the same path through them, so every argument is checked once, wherever it enters.
+The neural-network ops (layer norm, cross-entropy, embeddings, fused attention) are called by the layers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
-from ..validation import as_tensor, check_axis, check_choice, check_dtype, check_float, check_mask
-from . import elementwise as _ew
-from . import matmul as _mm
-from . import nn as _nn
-from . import reduce as _red
-from . import select as _sel
-from . import shape as _shp
-from .attention import ScaledDotProductAttention, SelfAttentionHeads, causal_allowed
-from .normalization import LayerNorm
-from .nn import log_softmax_array, softmax_array
+from ..checks import check_axis, check_broadcast, check_float, check_mask
+from ..ops import matmul as _mm
+from ..ops import nn as _nn
+from ..ops import reduce as _red
+from ..ops import select as _sel
+from ..ops import shape as _shp
+from ..ops.attention import ScaledDotProductAttention, SelfAttentionHeads, causal_allowed
+from ..ops.nn import log_softmax_array, softmax_array
+from ..ops.normalization import LayerNorm
+from ..tensor import Tensor, as_tensor
 
 
-# ----- arithmetic ----------------------------------------------------------------------------------
-def _binary(op, a, b):
-    """Apply a broadcasting op; shapes that do not broadcast are an error naming the op and both shapes."""
-    try:
-        return op.apply(a, b)
-    except ValueError:
-        if a.ndim and b.ndim and len({a.shape, b.shape}) == 2:
-            try:
-                np.broadcast_shapes(a.shape, b.shape)
-            except ValueError:
-                name = "pow" if op is _ew.PowTensor else op.__name__.lower()
-                raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
-        raise
-
-
+# ----- the Tensor's operations, as functions -------------------------------------------------------
 def add(a, b):
-    return _binary(_ew.Add, a, b)
+    return as_tensor(a) + b
 
 
 def sub(a, b):
-    return _binary(_ew.Sub, a, b)
+    return as_tensor(a) - b
 
 
 def mul(a, b):
-    return _binary(_ew.Mul, a, b)
+    return as_tensor(a) * b
 
 
 def div(a, b):
-    return _binary(_ew.Div, a, b)
+    return as_tensor(a) / b
 
 
 def neg(a):
-    return _ew.Neg.apply(a)
+    return -as_tensor(a)
 
 
 def power(a, exponent: float):
-    return _ew.Power.apply(a, exponent=check_float(exponent, "exponent", "pow", finite=False))
+    return as_tensor(a) ** exponent
 
 
 def pow_tensor(a, b):
-    return _binary(_ew.PowTensor, a, b)
+    return as_tensor(a) ** as_tensor(b)
 
 
 def matmul(a, b):
-    return _mm.MatMul.apply(a, b)
+    return as_tensor(a) @ b
 
 
+def exp(a):
+    return as_tensor(a).exp()
+
+
+def log(a):
+    return as_tensor(a).log()
+
+
+def sqrt(a):
+    return as_tensor(a).sqrt()
+
+
+def abs(a):  # noqa: A001 - mirrors numpy/torch naming
+    return as_tensor(a).abs()
+
+
+def tanh(a):
+    return as_tensor(a).tanh()
+
+
+def sigmoid(a):
+    return as_tensor(a).sigmoid()
+
+
+def relu(a):
+    return as_tensor(a).relu()
+
+
+def gelu(a, approximate: str = "tanh"):
+    return as_tensor(a, name="input", where="gelu").gelu(approximate)
+
+
+def clip(a, min_value=None, max_value=None):
+    return as_tensor(a).clip(min_value, max_value)
+
+
+def cast(a, dtype):
+    return as_tensor(a).astype(dtype)
+
+
+def reshape(a, shape):
+    return as_tensor(a).reshape(shape)
+
+
+def transpose(a, dim0: int = -2, dim1: int = -1):
+    return as_tensor(a).transpose(dim0, dim1)
+
+
+def permute(a, dims):
+    return as_tensor(a).permute(dims)
+
+
+def getitem(a, index):
+    return as_tensor(a)[index]
+
+
+def sum(a, axis=None, keepdims: bool = False):  # noqa: A001
+    return as_tensor(a).sum(axis, keepdims)
+
+
+def mean(a, axis=None, keepdims: bool = False):
+    return as_tensor(a).mean(axis, keepdims)
+
+
+def max(a, axis=None, keepdims: bool = False):  # noqa: A001
+    return as_tensor(a).max(axis, keepdims)
+
+
+def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
+    return as_tensor(a).var(axis, keepdims, ddof)
+
+
+def arg_extreme(a, axis=None, keepdims: bool = False, largest: bool = True):
+    """argmax/argmin: int64 indices (no gradient) along `axis`, or into the flattened tensor when axis is None."""
+    a = as_tensor(a)
+    return a.argmax(axis, keepdims) if largest else a.argmin(axis, keepdims)
+
+
+def extreme_with_indices(a, dim: int, keepdim: bool = False, largest: bool = True):
+    """torch.max/min(a, dim): values and int64 indices along `dim` (first on ties); gradient to those entries."""
+    a = as_tensor(a)
+    return a.max(dim=dim, keepdim=keepdim) if largest else a.min(dim=dim, keepdim=keepdim)
+
+
+def masked_fill(a, mask, value: float):
+    return as_tensor(a).masked_fill(mask, value)
+
+
+def softmax(a, dim: int = -1):
+    return as_tensor(a).softmax(dim)
+
+
+def log_softmax(a, dim: int = -1):
+    return as_tensor(a).log_softmax(dim)
+
+
+# ----- functions of several tensors ----------------------------------------------------------------
 def linear(x, weight, bias=None):
     """x @ weight + bias with weight (in, out), fused into one op."""
     if x.ndim == 0:  # the feature-size check lives in the op
@@ -75,79 +158,6 @@ def linear(x, weight, bias=None):
     if bias is None:
         return _mm.Linear.apply(x, weight)
     return _mm.Linear.apply(x, weight, bias)
-
-
-# ----- pointwise -----------------------------------------------------------------------------------
-def exp(a):
-    return _ew.Exp.apply(a)
-
-
-def log(a):
-    return _ew.Log.apply(a)
-
-
-def sqrt(a):
-    return _ew.Sqrt.apply(a)
-
-
-def abs(a):  # noqa: A001 - mirrors numpy/torch naming
-    return _ew.Abs.apply(a)
-
-
-def tanh(a):
-    return _ew.Tanh.apply(a)
-
-
-def sigmoid(a):
-    return _ew.Sigmoid.apply(a)
-
-
-def relu(a):
-    return _ew.ReLU.apply(a)
-
-
-def gelu(a, approximate: str = "tanh"):
-    return _ew.GELU.apply(as_tensor(a, name="input", where="gelu"),
-                          approximate=check_choice(approximate, ("tanh", "none"), "approximate", "gelu"))
-
-
-def clip(a, min_value=None, max_value=None):
-    lo = None if min_value is None else check_float(min_value, "min", "clip", finite=False)
-    hi = None if max_value is None else check_float(max_value, "max", "clip", finite=False)
-    return _ew.Clip.apply(a, lo=lo, hi=hi)
-
-
-def cast(a, dtype):
-    return _ew.Cast.apply(a, dtype=check_dtype(dtype, "dtype", "astype"))
-
-
-# ----- shape ---------------------------------------------------------------------------------------
-def reshape(a, shape):
-    return _shp.Reshape.apply(a, shape=tuple(shape))
-
-
-def transpose(a, dim0: int = -2, dim1: int = -1):
-    return _shp.Transpose.apply(a, dim0=dim0, dim1=dim1)
-
-
-def permute(a, dims):
-    return _shp.Permute.apply(a, dims=tuple(dims))
-
-
-def _plain_index(index):
-    """Replace Tensors inside an index by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
-def getitem(a, index):
-    try:
-        return _shp.GetItem.apply(a, index=_plain_index(index))
-    except IndexError as error:  # numpy's message is clear; say which tensor it was about
-        raise IndexError(f"index: {error} (tensor of shape {a.shape})") from None
 
 
 def _joined(tensors, where: str) -> list:
@@ -181,87 +191,14 @@ def stack(tensors, axis: int | None = None, *, dim: int | None = None):
     return _shp.Stack.apply(*tensors, axis=axis)
 
 
-# ----- reductions ----------------------------------------------------------------------------------
-def sum(a, axis=None, keepdims: bool = False):  # noqa: A001
-    return _red.Sum.apply(a, axis=axis, keepdims=keepdims)
-
-
-def mean(a, axis=None, keepdims: bool = False):
-    return _red.Mean.apply(a, axis=axis, keepdims=keepdims)
-
-
-def max(a, axis=None, keepdims: bool = False):  # noqa: A001
-    return _red.Max.apply(a, axis=axis, keepdims=keepdims)
-
-
-def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
-    return _red.Var.apply(a, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
-def _extreme_indices(a, axis, keepdims: bool, largest: bool, where: str, name: str) -> np.ndarray:
-    """int64 positions of the largest (or smallest) entries along one axis, the first on ties; flat when axis is None."""
-    if axis is not None:
-        if isinstance(axis, (tuple, list)) or a.ndim == 0:
-            raise TypeError(f"{where}: {name} must be one int and the tensor at least 1-d, "
-                            f"got {name}={axis!r} for shape {a.shape}")
-        axis = check_axis(axis, a.ndim, where, name)
-    if a.data.size == 0 or (axis is not None and a.shape[axis] == 0):
-        raise ValueError(f"{where}: cannot reduce over an empty axis (shape {a.shape}, {name}={axis!r})")
-    pick = np.argmax if largest else np.argmin
-    return np.asarray(pick(a.data, axis=axis, keepdims=keepdims), dtype=np.int64)
-
-
-def arg_extreme(a, axis=None, keepdims: bool = False, largest: bool = True):
-    """argmax/argmin: int64 indices (no gradient) along `axis`, or into the flattened tensor when axis is None."""
-    where = "argmax" if largest else "argmin"
-    return Tensor._from_op(_extreme_indices(a, axis, keepdims, largest, where, "axis"), False)
-
-
-def extreme_with_indices(a, dim: int, keepdim: bool = False, largest: bool = True):
-    """torch.max/min(a, dim): values and int64 indices along `dim` (first on ties); gradient to those entries."""
-    where = "max" if largest else "min"
-    index = _extreme_indices(a, dim, True, largest, where, "dim")  # (..., 1, ...)
-    axis = check_axis(dim, a.ndim, where, "dim")
-    values = _sel.TakeAlong.apply(a, indices=index, axis=axis)
-    if not keepdim:
-        values, index = reshape(values, np.squeeze(index, axis).shape), np.squeeze(index, axis)
-    return _red.ValuesIndices(values, Tensor._from_op(index, False))
-
-
-# ----- selection -----------------------------------------------------------------------------------
 def where(condition, a, b):
     cond = check_mask(condition, "where", "condition")
-    _check_broadcast("where", {"condition": cond.shape, "a": np.shape(a), "b": np.shape(b)})
+    check_broadcast("where", {"condition": cond.shape, "a": np.shape(a), "b": np.shape(b)})
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return _sel.Where.apply(as_tensor(a, like), as_tensor(b, like), condition=cond)
 
 
-def _check_broadcast(where: str, shapes: dict, target: tuple | None = None) -> None:
-    """The named shapes broadcast together (to exactly `target` when given), or an error names them all."""
-    try:
-        shape = np.broadcast_shapes(*shapes.values())
-    except ValueError:
-        shape = None
-    if shape is None or (target is not None and shape != target):
-        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
-        raise ValueError(f"{where}: shapes {listed} do not broadcast" + (f" to {target}" if target else ""))
-
-
-def masked_fill(a, mask, value: float):
-    mask = check_mask(mask, "masked_fill")
-    _check_broadcast("masked_fill", {"mask": mask.shape, "tensor": a.shape}, target=a.shape)
-    return _sel.MaskedFill.apply(a, mask=mask, value=value)
-
-
 # ----- neural-network ops --------------------------------------------------------------------------
-def softmax(a, dim: int = -1):
-    return _nn.Softmax.apply(a, dim=check_axis(dim, a.ndim, "softmax", "dim"))
-
-
-def log_softmax(a, dim: int = -1):
-    return _nn.LogSoftmax.apply(a, dim=check_axis(dim, a.ndim, "log_softmax", "dim"))
-
-
 def layer_norm(x, gamma, beta, eps: float = 1e-5):
     eps = check_float(eps, "eps", "layer_norm", minimum=0.0, min_inclusive=False)
     return LayerNorm.apply(x, gamma, beta, eps=eps)

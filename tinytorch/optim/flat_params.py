@@ -1,0 +1,99 @@
+"""An optimizer's flat layout: all weights in one buffer, all gradients gathered into another.
+
+With every parameter's `.data` a view into one array, an update is a handful of numpy calls over all
+weights at once instead of a Python loop per parameter (PyTorch's foreach/fused optimizers and
+tinygrad's fused optimizer do the same). Only the optimizer knows about this layout.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter, is_
+
+import numpy as np
+
+from .grads import checked_grad
+
+_DATA, _GRAD = attrgetter("data"), attrgetter("grad")  # C-level reads: these checks run on every step
+
+
+class FlatParameters:
+    """Seats every parameter's `.data` as a view into one buffer and gathers gradients in the same layout."""
+
+    def __init__(self, params: list):
+        self.params = params
+        self.shapes = [p.data.shape for p in params]
+        sizes = [p.data.size for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+        self.size = self.offsets[-1]
+        self.flat = None  # the weights, when they share one dtype
+        self._views: list = []  # each parameter's view of `flat`
+        self._grad = None  # the latest gathered gradients
+        self._grad_views: list = []
+        self._complete = False  # whether every parameter had a gradient at the latest gathering
+        if len({p.data.dtype for p in params}) == 1:
+            self._seat()
+
+    def slices(self, flat: np.ndarray) -> list:
+        """Per-parameter views of an array in this layout (weights, gradients or optimizer state)."""
+        return [flat[lo:hi].reshape(shape) for shape, lo, hi in zip(self.shapes, self.offsets[:-1], self.offsets[1:])]
+
+    def _seat(self) -> None:
+        self.flat = np.concatenate([p.data.ravel() for p in self.params])  # (total,)
+        self._views = self.slices(self.flat)
+        for p, view in zip(self.params, self._views):
+            p.data = view
+
+    def check_shapes(self, where: str) -> None:
+        """Raise if a parameter's `.data` was replaced by an array of another shape (its state would not fit)."""
+        for i, (p, shape) in enumerate(zip(self.params, self.shapes)):
+            if p.data.shape != shape:
+                raise ValueError(f"{where}: parameter {i} now has shape {p.data.shape}, "
+                                 f"but the optimizer was built for {shape}")
+
+    def seated(self, where: str) -> bool:
+        """True when every `.data` is its view of the flat buffer; replaced arrays are seated again if dtypes allow.
+
+        A user or a loader may assign a new array to `p.data`: its values are copied into a new flat
+        buffer. A new shape is an error naming `where` (the optimizer's state would not fit).
+        """
+        if self.flat is None:
+            return False
+        if all(map(is_, map(_DATA, self.params), self._views)):
+            return True
+        self.check_shapes(where)
+        if any(p.data.dtype != self.flat.dtype for p in self.params):
+            return False  # the slow path updates each parameter where it is
+        self._seat()
+        return True
+
+    def gathered(self) -> np.ndarray | None:
+        """The latest gathered gradients if every parameter had one and each `.grad` is still its view there, else None."""
+        if self._grad is not None and self._complete and all(map(is_, map(_GRAD, self.params), self._grad_views)):
+            return self._grad
+        return None
+
+    def gather_grads(self, where: str) -> np.ndarray:
+        """Every `.grad` copied into one flat array (zeros where there is none); each `.grad` becomes its view.
+
+        Editing the result (scaling, clipping) therefore edits every `p.grad`. A fresh array per
+        gathering, so a `.grad` array someone kept from an earlier step is never overwritten. A bad
+        gradient is an error naming `where` and the parameter. Needs the flat layout (`seated()`).
+        """
+        flat = self.gathered()
+        if flat is not None:
+            return flat
+        flat = np.empty(self.size, dtype=self.flat.dtype)  # (total,)
+        views = self.slices(flat)
+        complete = True
+        for i, (p, view) in enumerate(zip(self.params, views)):
+            g = p.grad
+            if g is None:
+                view.fill(0)
+                complete = False
+                continue
+            if type(g) is not np.ndarray or g.shape != view.shape or g.dtype != view.dtype:
+                g = checked_grad(g, p, i, where)  # a Tensor, a list, another dtype, or an error
+            np.copyto(view, g)  # one copy per parameter: cheaper than np.concatenate for a few dozen arrays
+            p.grad = view
+        self._grad, self._grad_views, self._complete = flat, views, complete  # each `.grad` is its view when complete
+        return flat
