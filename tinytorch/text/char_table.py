@@ -1,0 +1,45 @@
+"""Character encoding as one numpy lookup: text -> code points (via UTF-32) -> ids, no per-character Python loop.
+
+A table indexed by code point holds each character's id; code points past the table, and characters
+the vocabulary lacks, read the unknown id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def code_points(text: str) -> np.ndarray:
+    """The code points of `text` as a uint32 array (lone surrogates pass through as their values)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def id_dtype(vocab_size: int) -> np.dtype:
+    """The smallest unsigned dtype that holds ids below `vocab_size`: uint16 up to 65,536 symbols."""
+    return np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.uint32)
+
+
+class CharTable:
+    """A code-point -> id lookup for a character vocabulary; `unk_id` for everything else."""
+
+    def __init__(self, char_to_id: dict, unk_id: int = 0):
+        chars = [c for c in char_to_id if len(c) == 1]  # skips multi-character entries such as '<UNK>'
+        self.unk_id = unk_id
+        size = max(map(ord, chars), default=0) + 2  # the last entry catches every larger code point
+        self.dtype = id_dtype(max(char_to_id.values(), default=0) + 1)
+        self.table = np.full(size, unk_id, dtype=self.dtype)
+        self.table[[ord(c) for c in chars]] = [char_to_id[c] for c in chars]
+
+    def encode(self, text: str) -> np.ndarray:
+        """The ids of the characters of `text`, shape (len(text),), in the table's dtype."""
+        cps = code_points(text)
+        return self.table[np.minimum(cps, len(self.table) - 1)]
+
+    def unknown(self, text: str, ids: np.ndarray | None = None) -> list[str]:
+        """The distinct characters of `text` outside the vocabulary, sorted (pass `ids` from `encode` to reuse them)."""
+        ids = self.encode(text) if ids is None else ids
+        missing = code_points(text)[ids == self.unk_id]
+        return [chr(c) for c in np.unique(missing)]
+
+
+__all__ = ["CharTable", "code_points", "id_dtype"]
