@@ -269,9 +269,6 @@ class BPETokenizer(Tokenizer):
         """Token ids for `text`; `decode(encode(text)) == text` for every str."""
         if not isinstance(text, str):
             raise TypeError(f"BPETokenizer.encode: expected a str, got {type(text).__name__}")
-        cache = self._cache
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
         # Special tokens are matched first and never split; the pieces between them are chunked.
         pieces = [text] if self._special_split is None else self._special_split.split(text)
         out = []
@@ -279,11 +276,19 @@ class BPETokenizer(Tokenizer):
             if i % 2:  # odd pieces are the separators: special tokens
                 out.append(self.special_tokens[piece])
                 continue
-            for chunk in self.pieces(piece):
-                ids = cache.get(chunk)
-                if ids is None:
-                    ids = cache[chunk] = self._encode_chunk(chunk)
-                out.extend(ids)
+            self.encode_pieces(self.pieces(piece), out)
+        return out
+
+    def encode_pieces(self, pieces: list, out: list) -> list:
+        """Append the ids of `pieces` (from `pieces`) to `out`, each distinct piece encoded once."""
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        for chunk in pieces:
+            ids = cache.get(chunk)
+            if ids is None:
+                ids = cache[chunk] = self._encode_chunk(chunk)
+            out.extend(ids)
         return out
 
     def decode(self, ids) -> str:

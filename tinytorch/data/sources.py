@@ -89,15 +89,15 @@ class TextSource:
             except OSError as exc:
                 raise ValueError(f"cannot read '{path}': {exc.strerror or exc}") from None
 
-    def blocks(self, hasher=None):
-        """The text as str blocks; `hasher.update` sees every byte. Bad UTF-8 or a NUL byte is a ValueError
-        naming the file and the byte offset."""
+    def blocks(self, *readers):
+        """The text as str blocks; each reader's `update(raw)` sees every byte (a hasher, a progress line).
+        Bad UTF-8 or a NUL byte is a ValueError naming the file and the byte offset."""
         decoder, current, offset = None, None, 0
         for path, raw in self._raw_blocks():
             if path != current and path is not None:
                 decoder, current, offset = codecs.getincrementaldecoder("utf-8")(), path, 0
-            if hasher is not None:
-                hasher.update(raw)
+            for reader in readers:
+                reader.update(raw)
             if path is None:
                 yield SEPARATOR
                 continue
@@ -116,12 +116,12 @@ class TextSource:
         except UnicodeDecodeError as exc:
             raise ValueError(f"'{path}' is not UTF-8 text ({exc.reason} near byte {offset + exc.start})") from None
 
-    def fingerprint(self) -> Fingerprint:
-        """Size and SHA-256 of the bytes, read once (the text is checked for UTF-8 on the way)."""
-        hasher, chars = hashlib.sha256(), 0
-        for block in self.blocks(hasher):
-            chars += len(block.strip()) > 0
-        if not chars:
+    def fingerprint(self, *readers) -> Fingerprint:
+        """Size and SHA-256 of the bytes, read once (checked for UTF-8 on the way); `readers` as in `blocks`."""
+        hasher, has_text = hashlib.sha256(), False
+        for block in self.blocks(hasher, *readers):
+            has_text = has_text or not (block.isspace() or not block)
+        if not has_text:
             raise ValueError(f"{self.describe()} is empty: there is no text to train on")
         return Fingerprint(self.size, hasher.hexdigest())
 
@@ -130,4 +130,19 @@ class TextSource:
         return "".join(self.blocks())
 
 
-__all__ = ["SEPARATOR", "TextSource", "Fingerprint", "resolve"]
+__all__ = ["SEPARATOR", "TextSource", "Fingerprint", "resolve", "corpus_name"]
+
+
+def corpus_name(specs) -> str:
+    """A short name for the text: a file's name without extension, a folder's name, or the folder a glob
+    looks in ('corpus' when there is none)."""
+    specs = [specs] if isinstance(specs, (str, os.PathLike)) else list(specs)
+    first = os.path.normpath(os.fspath(specs[0]))
+    if os.path.isdir(first):
+        return os.path.basename(os.path.abspath(first))
+    if glob.has_magic(first) or len(specs) > 1:
+        folder = first
+        while glob.has_magic(folder) and folder not in ("", os.sep):
+            folder = os.path.dirname(folder)
+        return os.path.basename(os.path.abspath(folder or ".")) or "corpus"
+    return os.path.splitext(os.path.basename(first))[0]
