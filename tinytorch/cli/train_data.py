@@ -68,6 +68,8 @@ def load_corpus(source, args, checkpoint: str, kind: str, size, tokenizer=None, 
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write the token cache '{cache}': {exc.strerror or exc}") from None
+    if tokens.reused:
+        print(f"tinytorch train: reusing the token cache '{cache}' ({len(tokens):,} tokens)", file=sys.stderr, flush=True)
     if tokens.note:
         print(f"tinytorch train: {tokens.note}", file=sys.stderr, flush=True)
     if tokenizer is not None and not tokens.reused:
