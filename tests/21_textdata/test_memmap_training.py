@@ -70,10 +70,10 @@ def test_train_on_a_folder_caches_the_ids_and_reuses_them(capsys, tmp_path):
     assert "2 files" in text
     assert os.path.exists(tmp_path / "run.tokens") and os.path.exists(tmp_path / "run.tokens.json")
     code, text, err = run_cli(capsys, *args, "--overwrite")
-    assert code == 0 and "reusing the token cache" in err
-    code, _, err = run_cli(capsys, "train", "--data", folder / "*.txt", "--steps", "3", "--batch-size", "2",
+    assert code == 0 and "reusing the token cache" in text
+    code, text, err = run_cli(capsys, "train", "--data", folder / "*.txt", "--steps", "3", "--batch-size", "2",
                            "--resume", out, "--no-progress")
-    assert code == 0 and "reusing the token cache" in err
+    assert code == 0 and "reusing the token cache" in text
 
 
 @pytest.mark.parametrize("spec, fragment", [("texts/*.md", "no files match"), ("empty", "has no files")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 
 from . import UserError
@@ -63,19 +64,29 @@ def load_corpus(source, args, checkpoint: str, kind: str, size, tokenizer=None, 
     status = StatusLine("tinytorch train", enabled=progress)
     recipe = None if tokenizer is not None else recipe_of(kind, size, args)
     try:
-        tokens = open_tokens(cache, source, recipe=recipe, tokenizer=tokenizer, status=status, say=warn)
+        try:
+            tokens = open_tokens(cache, source, recipe=recipe, tokenizer=tokenizer, status=status, say=_say)
+        except OSError as exc:  # a full or read-only folder: train from a temporary cache instead
+            fallback = os.path.join(tempfile.gettempdir(), f"tinytorch-{os.getpid()}-{os.path.basename(cache)}")
+            warn(f"cannot write the token cache '{cache}' ({exc.strerror or exc}); using '{fallback}'")
+            cache = fallback
+            tokens = open_tokens(cache, source, recipe=recipe, tokenizer=tokenizer, status=status, say=_say)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write the token cache '{cache}': {exc.strerror or exc}") from None
     if tokens.reused:
-        print(f"tinytorch train: reusing the token cache '{cache}' ({len(tokens):,} tokens)", file=sys.stderr, flush=True)
+        print(f"reusing the token cache '{cache}' ({len(tokens):,} tokens)", flush=True)
     if tokens.note:
         print(f"tinytorch train: {tokens.note}", file=sys.stderr, flush=True)
     if tokenizer is not None and not tokens.reused:
         _check_known(tokens, source)
     train_ids, val_ids, window = split_tokens(tokens.ids, size.seq_len)
     return Corpus(source, tokens.tokenizer, train_ids, val_ids, window, cache, tokens.reused)
+
+
+def _say(message: str) -> None:
+    print(f"token cache: {message}", flush=True)
 
 
 def _check_known(tokens, source) -> None:

@@ -101,10 +101,11 @@ class TextSource:
             if path is None:
                 yield SEPARATOR
                 continue
+            text = self._decode(decoder, raw, path, offset, final=False)
             if b"\x00" in raw:
                 raise ValueError(f"'{path}' contains a NUL byte at byte {offset + raw.index(0)}: it looks binary, not "
                                  f"like text")
-            yield self._decode(decoder, raw, path, offset, final=False)
+            yield text
             offset += len(raw)
             if offset == os.path.getsize(path):
                 yield self._decode(decoder, b"", path, offset, final=True)

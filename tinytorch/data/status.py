@@ -10,11 +10,11 @@ class StatusLine:
     """`update(n)` advances the current step by n units; `step(name, total)` starts the next one.
 
     On a terminal each step is a tqdm bar; piped to a file, each step writes one line when it ends
-    ("tokenizing: 104.9 MB in 3.1 s"), so a log shows what took the time. `enabled=False` prints nothing.
+    ("tokenizing: 104.9 MB in 3.1 s") if it took `min_seconds` or more, so a log shows what took the time. `enabled=False` prints nothing.
     """
 
-    def __init__(self, prefix: str = "tinytorch", enabled: bool = True, stream=None):
-        self.prefix, self.enabled = prefix, enabled
+    def __init__(self, prefix: str = "tinytorch", enabled: bool = True, stream=None, min_seconds: float = 1.0):
+        self.prefix, self.enabled, self.min_seconds = prefix, enabled, min_seconds
         self.stream = sys.stderr if stream is None else stream
         self.bar, self.name, self.unit, self.done, self.total, self.start = None, None, "B", 0, 0, 0.0
 
@@ -40,9 +40,10 @@ class StatusLine:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if self.enabled:
+        seconds = time.perf_counter() - self.start
+        if self.enabled and seconds >= self.min_seconds:
             amount = f"{self.done / 1e6:.1f} MB" if self.unit == "B" else f"{self.done:,} {self.unit}"
-            print(f"{self.prefix}: {self.name}: {amount} in {time.perf_counter() - self.start:.1f} s",
+            print(f"{self.prefix}: {self.name}: {amount} in {seconds:.1f} s",
                   file=self.stream, flush=True)
         self.name = None
 
