@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 SEPARATOR = "\n\n"  # written between two files (one blank line)
-BLOCK_BYTES = 8 << 20  # bytes read (and decoded) at a time
+BLOCK_BYTES = 4 << 20  # bytes read (and decoded) at a time
 
 
 def _folder_files(folder: str) -> list[str]:

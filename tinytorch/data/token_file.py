@@ -23,7 +23,7 @@ from .tokenize_stream import ByteProgress, build_tokenizer, encode_blocks
 
 FORMAT = "tinytorch-token-file"
 VERSION = 1
-HASH_BLOCK = 16 << 20  # bytes hashed at a time when checking an id file
+HASH_BLOCK = 1 << 20  # bytes hashed at a time when checking an id file (small: it adds to training-time RSS)
 
 
 class StaleCache(Exception):
