@@ -11,15 +11,15 @@ import math
 import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import UserError
-from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, make_tokenizer, model_config_of,
-                     non_negative_int, positive_int, read_checkpoint_header, read_text,
-                     split_tokens, tokenizer_of, unknown_chars)
+from ..data.sources import corpus_name
+from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, model_config_of, non_negative_int, positive_int,
+                     read_checkpoint_header, tokenizer_of)
+from .train_data import load_corpus, text_source
 from .train_files import RescuingSaver, TrainFiles, check_outputs, default_checkpoint, reason, warn
 
 VAL_WINDOWS = 64  # validation windows evaluated each time (non-overlapping, from the held-out 10%)
@@ -32,7 +32,12 @@ SHAPE_FLAGS = (("--n-layer", "num_layers", "num_layers"), ("--n-head", "num_head
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a GPT on your text file",
                               description="Train a GPT on a text file: 90% of it trains, the last 10% validates.")
-    p.add_argument("--data", required=True, metavar="FILE.txt", help="UTF-8 text to train on")
+    p.add_argument("--data", required=True, nargs="+", metavar="TEXT", help="UTF-8 text to train on: files, folders or "
+                   "globs, joined in sorted order with a blank line between files; tokenized once into NAME.tokens")
+    p.add_argument("--vocab-size-cap", type=positive_int, default=None, metavar="N", help="char tokenizer: keep the "
+                   "N - 1 most frequent characters, the rest read <UNK> (default: no cap)")
+    p.add_argument("--min-char-count", type=positive_int, default=1, metavar="N",
+                   help="char tokenizer: characters seen fewer than N times read <UNK> (default 1)")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default=None, help="char (default) or byte-level BPE")
     sizes = "; ".join(f"{name}: {size.num_layers} block(s) {size.embed_dim} wide, {size.steps} steps"
                       for name, size in SIZES.items())
@@ -78,6 +83,7 @@ class TrainRun:
     val_set: object = None
     window: int = 0
     config: dict | None = None  # the checkpoint's config block
+    corpus: object = None  # train_data.Corpus: the token cache and its split
 
 
 # ----- build -------------------------------------------------------------------------------------
@@ -142,19 +148,14 @@ def build(args) -> TrainRun:
             raise UserError(f"'{args.resume}' is not a checkpoint of tinytorch train; cannot resume it")
     size, size_name, kind = _settings(args, meta)
     _gpt_config(size, 1, size.seq_len, args)  # a bad shape fails now, before the text is tokenized
-    files = TrainFiles.next_to(args.out or args.resume or default_checkpoint(args.data, size_name, kind))
-    check_outputs(files, args.data, args.resume, args.overwrite)
-    text = read_text(args.data)
+    source = text_source(args.data)
+    files = TrainFiles.next_to(args.out or args.resume or default_checkpoint(corpus_name(args.data), size_name, kind))
+    check_outputs(files, source.files, args.resume, args.overwrite)
     run = TrainRun(args, size, size_name, kind, files, meta)
-    run.tokenizer = tokenizer_of(meta, args.resume) if meta else make_tokenizer(kind, text, size)
-    unknown = unknown_chars(run.tokenizer, text)
-    if unknown:
-        raise UserError(f"'{args.data}' has {len(unknown)} characters the checkpoint's tokenizer never saw "
-                        f"({unknown[:20]!r}); resume with the text it was trained on")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ids = run.tokenizer.encode(text)
-    train_ids, val_ids, window = split_tokens(ids, size.seq_len)
+    corpus = load_corpus(source, args, files.last, kind, size, tokenizer_of(meta, args.resume) if meta else None,
+                         progress=not args.no_progress)
+    run.tokenizer, run.corpus = corpus.tokenizer, corpus
+    train_ids, val_ids, window = corpus.train_ids, corpus.val_ids, corpus.window
 
     manual_seed(args.seed)
     if meta:
@@ -168,11 +169,11 @@ def build(args) -> TrainRun:
                               warmup_steps=min(50, size.steps // 10))
     run.trainer = Trainer(run.model, optimizer, CrossEntropyLoss(), schedule=schedule, grad_clip_norm=1.0)
     run.window = window
-    run.train_set = TokenWindowDataset(np.asarray(train_ids), window)
-    run.val_set = TokenWindowDataset(np.asarray(val_ids), window, stride=max(1, window // 2))
+    run.train_set = TokenWindowDataset(train_ids, window)  # memmap views: batches are read, not the whole stream
+    run.val_set = TokenWindowDataset(val_ids, window, stride=max(1, window // 2))
     run.config = {"kind": CHECKPOINT_KIND, "model": run.model.config.to_dict(),
                   "train": {"size": size.to_dict(), "size_name": size_name, "tokenizer": kind, "seq_len": window,
-                            "data": os.path.basename(args.data), "seed": args.seed}}
+                            "data": [os.path.basename(f) for f in source.files], "seed": args.seed}}
     return run
 
 
@@ -237,7 +238,7 @@ def write_plot(run: TrainRun) -> str | None:
     history = run.trainer.history
     try:
         return save_loss_curve(run.files.plot, history["train_loss"], history["val_step"], history["val_loss"],
-                               title=f"tinytorch train: {os.path.basename(run.args.data)} ({run.size_name})")
+                               title=f"tinytorch train: {corpus_name(run.args.data)} ({run.size_name})")
     except OSError as exc:
         warn(reason(exc, run.files.plot))
         return None
@@ -272,7 +273,7 @@ def describe(run: TrainRun) -> str:
     model, tokenizer = run.model, run.tokenizer
     n_params = sum(p.data.size for p in model.parameters())
     return (f"training a {run.size_name} GPT ({n_params:,} weights, {model.num_layers} layer(s), embed "
-            f"{model.embed_dim}) on '{run.args.data}': {len(run.train_set.tokens):,} train / "
+            f"{model.embed_dim}) on '{run.corpus.source.describe()}': {len(run.train_set.tokens):,} train / "
             f"{len(run.val_set.tokens):,} validation tokens, {run.kind} tokenizer ({tokenizer.vocab_size} symbols), "
             f"windows of {run.window}, ln(V) = {math.log(tokenizer.vocab_size):.3f}")
 
@@ -310,7 +311,7 @@ def run(args) -> int:
         write_plot(train_run)
         files = train_run.files
         print(f"interrupted at step {trainer.step}; checkpoint: {saved_where(saver, files.last)}, "
-              f"loss log {files.log} (continue with: tinytorch train --data {args.data} --resume {files.last}"
+              f"loss log {files.log} (continue with: tinytorch train --data {' '.join(args.data)} --resume {files.last}"
               f" --steps {train_run.size.steps})", flush=True)
         return 130
     return report(train_run, saver, time.perf_counter() - start, first_step)

@@ -45,7 +45,7 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
-def check_outputs(files: TrainFiles, data: str, resume: str | None, overwrite: bool) -> None:
+def check_outputs(files: TrainFiles, data: list, resume: str | None, overwrite: bool) -> None:
     """UserError before any work when an output would replace the text, an unasked-for checkpoint, or
     cannot be written."""
     from ..runtime.fileio import check_writable
@@ -54,9 +54,10 @@ def check_outputs(files: TrainFiles, data: str, resume: str | None, overwrite: b
         raise UserError(f"--out '{files.last}' is a directory; give a file path such as "
                         f"{os.path.join(files.last, 'model.safetensors')}")
     for path in files.all():
-        if same_file(path, data):
-            raise UserError(f"--out '{files.last}' would write '{path}' over the training text --data '{data}'; "
-                            f"choose another --out")
+        for text in data:
+            if same_file(path, text):
+                raise UserError(f"--out '{files.last}' would write '{path}' over the training text --data '{text}'; "
+                                f"choose another --out")
     continuing = resume is not None and same_file(files.last, resume)
     for path in (files.last, files.best):
         if os.path.exists(path) and not (overwrite or continuing):

@@ -17,6 +17,14 @@ def _as_array(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _token_stream(ids, where: str) -> np.ndarray:
+    """A 1-D array of unsigned ids (say a np.memmap of a token file) as it is, not copied; anything else
+    through `_token_array`. Windows are turned into int64 one batch at a time."""
+    if isinstance(ids, np.ndarray) and ids.dtype.kind == "u" and ids.ndim == 1:
+        return ids
+    return _token_array(ids, where)
+
+
 def _token_array(ids, where: str) -> np.ndarray:
     """A 1-D int64 array of token ids (from a list, ndarray or Tensor; whole-number floats allowed)."""
     arr = as_token_ids(ids, None, where)
@@ -123,7 +131,7 @@ class TokenWindowDataset(Dataset):
     """
 
     def __init__(self, token_ids, seq_len: int, stride: int = 1):
-        self.tokens = _token_array(token_ids, "TokenWindowDataset")
+        self.tokens = _token_stream(token_ids, "TokenWindowDataset")
         self.seq_len = check_int(seq_len, "seq_len", "TokenWindowDataset", minimum=1)
         self.stride = check_int(stride, "stride", "TokenWindowDataset", minimum=1)
         if self.seq_len >= len(self.tokens):
@@ -141,12 +149,12 @@ class TokenWindowDataset(Dataset):
 
     def __getitem__(self, index):
         start = self._check(int(index)) * self.stride
-        window = self.tokens[start:start + self.seq_len + 1]
+        window = self.tokens[start:start + self.seq_len + 1].astype(np.int64)
         return Tensor(window[:-1]), Tensor(window[1:])
 
     def get_batch(self, indices: np.ndarray):
         starts = np.asarray(indices, dtype=np.int64) * self.stride
-        rows = self.tokens[starts[:, None] + np.arange(self.seq_len + 1)]  # (B, T + 1)
+        rows = self.tokens[starts[:, None] + np.arange(self.seq_len + 1)].astype(np.int64, copy=False)  # (B, T + 1)
         return Tensor(rows[:, :-1]), Tensor(rows[:, 1:])
 
 

@@ -18,11 +18,24 @@ from ..core.validation import check_int, check_texts
 #: Chunks: an optional space plus a run of word characters, an optional space plus a run of other
 #: non-space characters, or a run of whitespace (leaving one space to lead the next word).
 SPLIT_PATTERN = r" ?\w+| ?[^\s\w]+|\s+(?!\S)|\s+"
+#: Our pre-tokenizer cuts runs longer than this into pieces of this many characters, so a text with few
+#: spaces (one 2 MB "word") costs training and encoding what ordinary text does, not work per merge
+#: proportional to the whole run. GPT-2's pattern stays uncapped, as GPT-2 itself splits.
+MAX_PIECE_CHARS = 64
 _SPLIT = re.compile(SPLIT_PATTERN)
 _CACHE_LIMIT = 100_000
 MAX_MEAN_TOKEN_BYTES = 256  # untrusted merges: the vocabulary's bytes stay linear in the file's size
 #: The pre-tokenizers a BPETokenizer can use, by the pattern text stored with it.
 _SPLITTERS = {SPLIT_PATTERN: lambda: _SPLIT, GPT2_SPLIT_PATTERN: gpt2_split_regex}
+
+
+def capped_pieces(text: str) -> list:
+    """The matches of SPLIT_PATTERN in `text`, runs longer than MAX_PIECE_CHARS cut into pieces of that length."""
+    chunks = _SPLIT.findall(text)
+    if max(map(len, chunks), default=0) <= MAX_PIECE_CHARS:
+        return chunks
+    cap = MAX_PIECE_CHARS
+    return [c[i:i + cap] for c in chunks for i in range(0, len(c), cap)]
 
 
 def _merge(ids: list, pair: tuple, new_id: int) -> list:
@@ -37,6 +50,54 @@ def _merge(ids: list, pair: tuple, new_id: int) -> list:
             out.append(ids[i])
             i += 1
     return out
+
+
+def _occurrences(w: list, pair: tuple) -> list:
+    """Start positions of the non-overlapping occurrences of `pair` in `w`, left to right (list.index scans in C)."""
+    a, b = pair
+    found, j, last = [], 0, len(w) - 1
+    while True:
+        try:
+            j = w.index(a, j, last)
+        except ValueError:
+            return found
+        if w[j + 1] == b:
+            found.append(j)
+            j += 2
+        else:
+            j += 1
+
+
+def _merge_counted(w: list, pair: tuple, new_id: int, f: int, counts: dict, changed: set) -> tuple:
+    """(`w` with `pair` merged into `new_id`, the pairs it gained); `counts` changes by `f` only around each
+    occurrence, so a merge costs its occurrences, not the word's length."""
+    found = _occurrences(w, pair)
+    if not found:
+        return w, ()
+    n, starts = len(w), set(found)
+    out, added, prev_end = [], [], 0
+    for p in found:
+        out += w[prev_end:p]
+        counts[pair] -= f
+        if p > 0 and p - 2 not in starts:  # the left neighbour (a merged one is counted by its right side)
+            old = (w[p - 1], w[p])
+            new = (out[-1], new_id)
+            counts[old] -= f
+            counts[new] = counts.get(new, 0) + f
+            changed.update((old, new))
+            added.append(new)
+        if p + 2 < n:
+            old = (w[p + 1], w[p + 2])
+            new = (new_id, new_id if p + 2 in starts else w[p + 2])
+            counts[old] -= f
+            counts[new] = counts.get(new, 0) + f
+            changed.update((old, new))
+            added.append(new)
+        out.append(new_id)
+        prev_end = p + 2
+    out += w[prev_end:]
+    changed.add(pair)
+    return out, added
 
 
 def _check_token_lengths(merges: list, where: str) -> None:
@@ -130,7 +191,7 @@ class BPETokenizer(Tokenizer):
         return len(self.vocab)
 
     # ----- training ---------------------------------------------------------------------------------
-    def train(self, corpus, vocab_size: int | None = None, min_frequency: int = 2) -> "BPETokenizer":
+    def train(self, corpus, vocab_size: int | None = None, min_frequency: int = 2, progress=None) -> "BPETokenizer":
         """Learn merges from `corpus` (a str or a list of str); replaces any earlier merges."""
         target = self.target_vocab_size if vocab_size is None else self._check_size(vocab_size, "BPETokenizer.train")
         texts = check_texts(corpus, "corpus", "BPETokenizer.train")
@@ -140,7 +201,14 @@ class BPETokenizer(Tokenizer):
 
         chunk_counts = Counter()
         for t in texts:
-            chunk_counts.update(_SPLIT.findall(t))
+            chunk_counts.update(capped_pieces(t))
+        return self.train_from_counts(chunk_counts, target, min_frequency, progress)
+
+    def train_from_counts(self, chunk_counts: dict, vocab_size: int | None = None, min_frequency: int = 2,
+                          progress=None) -> "BPETokenizer":
+        """Learn merges from pre-token counts ({piece: count}, pieces as `pieces` makes them), so a corpus can
+        be counted block by block; `progress(merges_done, merges_wanted)` is called as merges are learned."""
+        target = self.target_vocab_size if vocab_size is None else self._check_size(vocab_size, "BPETokenizer.train")
         words = [list(chunk.encode("utf-8")) for chunk in chunk_counts]
         freqs = list(chunk_counts.values())
 
@@ -164,17 +232,13 @@ class BPETokenizer(Tokenizer):
             _, pair = heapq.heappop(heap)
             new_id = 256 + len(merges)
             merges.append(pair)
+            if progress is not None and len(merges) % 16 == 0:
+                progress(len(merges), target - 256)
             changed = set()
             for wi in where.pop(pair):
-                w, f = words[wi], freqs[wi]
-                for p in zip(w, w[1:]):
-                    counts[p] -= f
-                    changed.add(p)
-                w = words[wi] = _merge(w, pair, new_id)
-                for p in zip(w, w[1:]):
-                    counts[p] = counts.get(p, 0) + f
+                words[wi], added = _merge_counted(words[wi], pair, new_id, freqs[wi], counts, changed)
+                for p in added:
                     where.setdefault(p, set()).add(wi)
-                    changed.add(p)
             for p in changed:
                 c = counts[p]
                 if c > 0:
@@ -186,6 +250,10 @@ class BPETokenizer(Tokenizer):
         return self
 
     # ----- encoding ---------------------------------------------------------------------------------
+    def pieces(self, text: str) -> list:
+        """The pre-tokens of `text` that merges never cross (see `capped_pieces`; GPT-2's pattern is uncapped)."""
+        return capped_pieces(text) if self.split_pattern == SPLIT_PATTERN else self._split.findall(text)
+
     def _encode_chunk(self, chunk: str) -> list:
         byte_ids, ranks, merge_ids = self._byte_ids, self._ranks, self._merge_ids
         ids = [byte_ids[b] for b in chunk.encode("utf-8")]
@@ -201,9 +269,6 @@ class BPETokenizer(Tokenizer):
         """Token ids for `text`; `decode(encode(text)) == text` for every str."""
         if not isinstance(text, str):
             raise TypeError(f"BPETokenizer.encode: expected a str, got {type(text).__name__}")
-        cache = self._cache
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
         # Special tokens are matched first and never split; the pieces between them are chunked.
         pieces = [text] if self._special_split is None else self._special_split.split(text)
         out = []
@@ -211,11 +276,19 @@ class BPETokenizer(Tokenizer):
             if i % 2:  # odd pieces are the separators: special tokens
                 out.append(self.special_tokens[piece])
                 continue
-            for chunk in self._split.findall(piece):
-                ids = cache.get(chunk)
-                if ids is None:
-                    ids = cache[chunk] = self._encode_chunk(chunk)
-                out.extend(ids)
+            self.encode_pieces(self.pieces(piece), out)
+        return out
+
+    def encode_pieces(self, pieces: list, out: list) -> list:
+        """Append the ids of `pieces` (from `pieces`) to `out`, each distinct piece encoded once."""
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        for chunk in pieces:
+            ids = cache.get(chunk)
+            if ids is None:
+                ids = cache[chunk] = self._encode_chunk(chunk)
+            out.extend(ids)
         return out
 
     def decode(self, ids) -> str:

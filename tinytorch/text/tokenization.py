@@ -1,6 +1,6 @@
 """Tokenizers: the character-level `CharTokenizer`, plus the re-exported base and BPE tokenizers.
 
-`Tokenizer` lives in `tinytorch.core.tokenizer_base`, `BPETokenizer` in `tinytorch.core.bpe`.
+`Tokenizer` lives in `tinytorch.text.tokenizer_base`, `BPETokenizer` in `tinytorch.text.bpe`.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 
+from .char_table import CharTable
 from .bpe import BPETokenizer
 from ..runtime.fileio import short_list
 from .tokenizer_base import Tokenizer
@@ -42,6 +43,7 @@ class CharTokenizer(Tokenizer):
         self.vocab = [self.UNK] + chars
         self.char_to_id = {c: i for i, c in enumerate(self.vocab)}
         self.id_to_char = dict(enumerate(self.vocab))
+        self._table = None  # the code-point lookup, built on the first encode
 
     @property
     def vocab_size(self) -> int:
@@ -60,13 +62,19 @@ class CharTokenizer(Tokenizer):
         """Ids of the characters of `text`; unknown characters become 0 with a warning."""
         if not isinstance(text, str):
             raise TypeError(f"CharTokenizer.encode: expected a str, got {type(text).__name__}")
-        lookup = self.char_to_id
-        ids = [lookup.get(c, 0) for c in text]
-        unknown = {c for c in text if c not in lookup}
-        if unknown:
+        ids = self.char_table.encode(text)
+        if (ids == self.unk_id).any():
+            unknown = self.char_table.unknown(text, ids)
             warnings.warn(f"CharTokenizer.encode: characters not in the vocabulary were encoded as 0 (<UNK>): "
-                          f"{''.join(sorted(unknown))!r}", stacklevel=2)
-        return ids
+                          f"{''.join(unknown)!r}", stacklevel=2)
+        return ids.tolist()
+
+    @property
+    def char_table(self) -> CharTable:
+        """The vectorized code-point -> id lookup of this vocabulary (`tinytorch.text.char_table`)."""
+        if self._table is None:
+            self._table = CharTable(self.char_to_id, self.unk_id)
+        return self._table
 
     def decode(self, ids, skip_special: bool = False) -> str:
         """The text for `ids`; id 0 reads `<UNK>`, or is dropped with `skip_special=True`."""
