@@ -29,7 +29,7 @@ from .train_settings import (MODEL_OPTIONS, NANOGPT_HINTS, PRESETS, TRAIN_OPTION
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a GPT on your text file",
-                              description="Train a GPT on a text file: 90%% of it trains, the last 10%% validates. "
+                              description="Train a GPT on a text file: 90% of it trains, the last 10% validates. "
                                           "nanoGPT's option names work (--n_layer=4, --max_iters 2000, ...).")
     p.add_argument("--data", metavar="FILE.txt", default=None,
                    help="UTF-8 text to train on (default with --resume: the text the checkpoint was trained on)")
