@@ -6,7 +6,6 @@ text's size picks one (PRESET_RULE). Options use nanoGPT's names (`--n-layer`, `
 `--learning-rate`, ...; `--n_layer=4` works too), and every help line states the default.
 """
 
-from __future__ import annotations
 
 import dataclasses
 import os
