@@ -11,7 +11,7 @@ import os
 import re
 
 from .training.checkpoint import load_checkpoint, read_checkpoint
-from .nn.config import GPTConfig, check_block_count
+from .nn.config import TINYTORCH_NAMES, GPTConfig, check_block_count
 from .runtime.fileio import as_path
 
 _BLOCK = re.compile(r"model\.blocks\.(\d{1,9})\.")  # longer numbers are not blocks (and int() limits them)
@@ -83,7 +83,8 @@ def _legacy_config(path: str, stored, vocab_size: int | None) -> GPTConfig:
     model = stored.get("model", stored)  # tinytorch train: {"model": {...}}; copilot: the fields directly
     if not isinstance(model, dict):
         raise ValueError(f"'{path}' has a malformed model configuration {model!r:.80}")
-    fields = {k: v for k, v in model.items() if k in GPTConfig.__dataclass_fields__}
+    known = set(GPTConfig.__dataclass_fields__) | set(TINYTORCH_NAMES)  # older files spell fields TinyTorch's way
+    fields = {k: v for k, v in model.items() if k in known}
     if vocab_size is not None:
         fields.setdefault("vocab_size", vocab_size)
     return GPTConfig.from_dict(fields, source=f"'{path}' model config")

@@ -72,8 +72,12 @@ def test_every_bad_field_is_named_with_its_value(change, error, fragment):
 def test_from_dict_names_missing_and_unknown_fields():
     with pytest.raises(ValueError, match=r"f\.json: the model config is missing \['num_heads'\]"):
         GPTConfig.from_dict({k: v for k, v in SMALL.items() if k != "num_heads"}, source="f.json")
-    with pytest.raises(ValueError, match=r"f\.json: unknown model config field\(s\) \['n_embd'\]"):
+    with pytest.raises(ValueError, match=r"f\.json: unknown model config field\(s\) \['n_embed'\]"):
+        GPTConfig.from_dict({**SMALL, "n_embed": 8}, source="f.json")
+    with pytest.raises(TypeError, match="f.json: GPTConfig: give n_embd or embed_dim, not both"):
         GPTConfig.from_dict({**SMALL, "n_embd": 8}, source="f.json")
+    with pytest.raises(ValueError, match=r"the model config is missing \['n_head'\]"):
+        GPTConfig.from_dict({"vocab_size": 5, "n_embd": 8, "n_layer": 1})
     with pytest.raises(TypeError, match="f.json: the model config must be a dict, got list"):
         GPTConfig.from_dict([1, 2], source="f.json")
 
@@ -101,3 +105,19 @@ def test_checkpoint_stores_the_config_and_load_pretrained_rebuilds_the_model(tmp
 def test_load_pretrained_names_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.safetensors"):
         tinytorch.load_pretrained(tmp_path / "nothing.safetensors")
+
+
+def test_nanogpt_names_are_the_fields_and_tinytorch_names_are_aliases():
+    """One name per concept (nanoGPT's); TinyTorch's spellings construct and read the same config."""
+    ours = GPTConfig(vocab_size=11, n_embd=8, n_layer=2, n_head=2, block_size=16)
+    assert ours == GPTConfig(**SMALL) == GPTConfig(11, 8, 2, 2, 16)
+    assert ours.to_dict() == {"vocab_size": 11, "n_embd": 8, "n_layer": 2, "n_head": 2, "block_size": 16,
+                              "dropout": 0.0, "mlp_ratio": 4, "layer_norm_eps": 1e-5}
+    assert (ours.embed_dim, ours.num_layers, ours.num_heads, ours.max_seq_len) == (8, 2, 2, 16)
+    assert GPTConfig.from_dict(SMALL) == ours  # checkpoints written with TinyTorch's names still load
+    with pytest.raises(TypeError, match="give block_size or max_seq_len, not both"):
+        GPTConfig(vocab_size=11, block_size=16, max_seq_len=16)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'seq_len'"):
+        GPTConfig(vocab_size=11, seq_len=16)
+    with pytest.raises(ValueError, match="n_embd 8 is not divisible by n_head 3"):
+        GPTConfig(11, n_embd=8, n_head=3)

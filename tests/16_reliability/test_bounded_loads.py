@@ -62,10 +62,10 @@ def refused_quickly(call, *fragments):
 
 
 @pytest.mark.parametrize("change, fragment", [
-    ({"max_seq_len": 5_000_000}, "'position_embedding.weight' of shape (5000000, 8)"),
-    ({"num_layers": 100_000}, "claims num_layers 100000 but the file holds 1 block(s)"),
+    ({"block_size": 5_000_000}, "'position_embedding.weight' of shape (5000000, 8)"),
+    ({"n_layer": 100_000}, "claims num_layers 100000 but the file holds 1 block(s)"),
     ({"vocab_size": 10 ** 9}, "'token_embedding.weight' of shape (1000000000, 8)"),
-    ({"embed_dim": 2 ** 20, "num_heads": 1}, "'token_embedding.weight' of shape"),
+    ({"n_embd": 2 ** 20, "n_head": 1}, "'token_embedding.weight' of shape"),
     ({"mlp_ratio": 100_000}, "'blocks.0.mlp.linear1.weight' of shape (8, 800000)"),
 ])
 def test_a_config_the_tensors_do_not_confirm_builds_nothing(checkpoint, tmp_path, change, fragment):
@@ -74,8 +74,10 @@ def test_a_config_the_tensors_do_not_confirm_builds_nothing(checkpoint, tmp_path
 
 
 def test_older_files_without_model_config_are_bounded_too(checkpoint, tmp_path):
-    def legacy(b):  # the layout `tinytorch train` wrote before GPTConfig: config["model"]
-        model = dict(b.pop("model_config"), max_seq_len=5_000_000)
+    def legacy(b):  # the layout `tinytorch train` wrote before GPTConfig: config["model"], TinyTorch's names
+        nano = {"n_embd": "embed_dim", "n_layer": "num_layers", "n_head": "num_heads", "block_size": "max_seq_len"}
+        model = {nano.get(k, k): v for k, v in b.pop("model_config").items()}
+        model["max_seq_len"] = 5_000_000
         return dict(b, config={"kind": "tinytorch-train", "model": model})
     bad = rewrite(checkpoint, tmp_path / "legacy.safetensors", blob=legacy)
     refused_quickly(lambda: tinytorch.load_pretrained(bad), str(bad), "position_embedding.weight")
@@ -127,7 +129,7 @@ def test_a_legitimate_bpe_tokenizer_still_round_trips():
 
 
 @pytest.mark.parametrize("command", [["generate", "{path}", "--prompt", "h"], ["doctor", "{path}"]])
-@pytest.mark.parametrize("change", [{"max_seq_len": 5_000_000}, {"num_layers": 100_000}])
+@pytest.mark.parametrize("change", [{"block_size": 5_000_000}, {"n_layer": 100_000}])
 def test_the_cli_refuses_a_crafted_checkpoint_in_one_line(capsys, checkpoint, tmp_path, command, change):
     bad = rewrite(checkpoint, tmp_path / "crafted.safetensors", blob=claims(**change))
     capsys.readouterr()

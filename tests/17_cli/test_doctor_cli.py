@@ -91,7 +91,7 @@ def test_learning_rate_out_of_range_is_flagged(capsys, checkpoint, tmp_path):
     ckpt, data = checkpoint
 
     def fast(config):
-        config["train"]["size"]["lr"] = 0.5
+        config["train"]["settings"]["learning_rate"] = 0.5
 
     bad = _resave(tmp_path / "lr.safetensors", ckpt, config_change=fast)
     code, out, _ = run_cli(capsys, "doctor", bad, "--data", data)

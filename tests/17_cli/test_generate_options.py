@@ -101,14 +101,24 @@ def test_a_hugging_face_directory_generates_like_the_checkpoint(checkpoint, gree
 
 @pytest.mark.parametrize("options, stdin, fragment", [
     (["--prompt-file", "{missing}"], None, "--prompt-file: no such file"),
-    (["--prompt-file", "-"], "", "--prompt-file - is empty"),
     (["--prompt", "x", "--stop", ""], None, "--stop is empty"),
     (["--prompt", "x", "--num-samples", "0"], None, "--num-samples"),
     (["--prompt", "x", "--prompt-file", "-"], None, "not allowed with argument"),
-    ([], None, "one of the arguments --prompt --prompt-file is required"),
 ])
 def test_bad_options_are_one_line_errors(checkpoint, tmp_path, options, stdin, fragment):
     options = [o.format(missing=tmp_path / "none.txt") for o in options]
     result = _generate(checkpoint, *options, stdin=stdin)
     assert result.returncode == 2 and result.stdout == ""
     assert_one_line_error(result.stderr, fragment)
+
+
+def test_an_empty_or_missing_prompt_starts_from_a_newline_as_nanogpt(checkpoint):
+    """nanoGPT's sample.py starts from "\\n": `--prompt ''`, no prompt and an empty prompt file agree."""
+    options = ("--temperature", "0", "--max-new-tokens", "20")
+    newline = _generate(checkpoint, "--prompt", "\n", *options)
+    assert newline.returncode == 0, newline.stderr
+    assert newline.stdout.startswith("\n") and len(newline.stdout) > 2
+    for argv, stdin in ((["--prompt", ""], None), ([], None), (["--prompt-file", "-"], "")):
+        result = _generate(checkpoint, *argv, *options, stdin=stdin)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == newline.stdout

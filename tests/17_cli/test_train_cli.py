@@ -35,7 +35,7 @@ def test_train_writes_checkpoint_and_loss_curve(trained):
     meta = load_checkpoint(out, restore_rng=False)
     assert meta["step"] == 40
     assert meta["config"]["kind"] == "tinytorch-train"
-    assert meta["config"]["train"]["size_name"] == "tiny"
+    assert meta["config"]["train"]["preset"] == "tiny"  # the text is small: the size rule picks tiny
     history = meta["extra"]["trainer"]["history"]
     assert len(history["train_loss"]) == 40
     assert history["val_step"] == [20, 40]
@@ -49,7 +49,7 @@ def test_training_lowers_the_loss_below_guessing(trained):
     ln_v = math.log(tokenizer.vocab_size)
     assert abs(losses[0] - ln_v) < 0.3, f"first loss {losses[0]:.3f} should be near ln(V) = {ln_v:.3f}"
     assert np.mean(losses[-10:]) < 0.85 * ln_v, f"40 steps did not learn: {np.mean(losses[-10:]):.3f} vs {ln_v:.3f}"
-    assert model.max_seq_len == meta["config"]["train"]["seq_len"] == 64
+    assert model.config.block_size == meta["config"]["train"]["block_size"] == 64
 
 
 def test_train_prints_summary(capsys, tmp_path):
@@ -57,7 +57,7 @@ def test_train_prints_summary(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "train", "--data", data, "--steps", "3", "--out", tmp_path / "m.safetensors",
                            "--no-progress")
     assert code == 0
-    assert "tiny GPT" in out and "char tokenizer" in out
+    assert "preset tiny" in out and "1 layer(s), 4 heads, 32 wide" in out and "char tokenizer" in out
     assert "step 3: train loss" in out and "validation loss" in out and "tokens/s" in out
     assert f"checkpoint: {tmp_path / 'm.safetensors'}" in out
 
@@ -100,7 +100,7 @@ def test_bpe_tokenizer_and_small_size(capsys, tmp_path):
     (["--data", "{empty}"], "empty"),
     (["--data", "{binary}"], "not UTF-8"),
     (["--data", "{short}"], "too short"),
-    (["--data", "{code}", "--lr", "2"], "--lr"),
+    (["--data", "{code}", "--lr", "2"], "--learning-rate must be in (0, 1), got 2.0"),
     (["--data", "{code}", "--out", "{dir}"], "is a directory"),
     (["--data", "{code}", "--resume", "{code}"], "not a readable safetensors file"),
     (["--data", "{code}", "--resume", "missing.safetensors"], "no such checkpoint"),
@@ -132,7 +132,7 @@ def test_resume_with_other_settings_or_text_is_incompatible(capsys, trained, tmp
     _, _, data, out = trained
     code, _, err = run_cli(capsys, "train", "--data", data, "--resume", out, "--size", "small", "--steps", "60")
     assert code == 2
-    assert_one_line_error(err, "--size tiny")
+    assert_one_line_error(err, "--preset tiny")
     other = tmp_path / "other.txt"
     other.write_text("ÄÖÜ are not in the vocabulary " * 20, encoding="utf-8")
     code, _, err = run_cli(capsys, "train", "--data", other, "--resume", out, "--steps", "60")

@@ -68,8 +68,8 @@ def test_default_name_names_the_tokenizer_unless_char(tmp_path, text):
     assert run_subprocess("train", "--data", text, *FAST, cwd=tmp_path).returncode == 0
     bpe = run_subprocess("train", "--data", text, "--tokenizer", "bpe", *FAST, cwd=tmp_path)
     assert bpe.returncode == 0, bpe.stderr
-    char_meta = load_checkpoint(tmp_path / "notes-tiny.safetensors", restore_rng=False)
-    bpe_meta = load_checkpoint(tmp_path / "notes-tiny-bpe.safetensors", restore_rng=False)
+    char_meta = load_checkpoint(tmp_path / "runs" / "notes-L1-E32-H4-T64-char.safetensors", restore_rng=False)
+    bpe_meta = load_checkpoint(tmp_path / "runs" / "notes-L1-E32-H4-T64-bpe.safetensors", restore_rng=False)
     assert char_meta["config"]["train"]["tokenizer"] == "char"
     assert bpe_meta["config"]["train"]["tokenizer"] == "bpe"
 

@@ -18,8 +18,8 @@ from tinytorch.training.checkpoint import load_checkpoint
 
 from cli_helpers import REPO, assert_one_line_error, code_text, run_subprocess
 
-EVAL_LINE = re.compile(r"step (\d+)/(\d+): train loss \d+\.\d{3}, val loss \d+\.\d{3}, lr \d\.\de-\d\d, "
-                       r"[\d,]+ tok/s, \d+\.\d s")
+EVAL_LINE = re.compile(r"step (\d+)/(\d+): train loss \d+\.\d{3} \(\d+\.\d{3} bpc\), "
+                       r"val loss \d+\.\d{3} \(\d+\.\d{3} bpc\), lr \d\.\de-\d\d, [\d,]+ tok/s, \d+\.\d s")
 
 
 def popen(*argv, cwd, **kwargs) -> subprocess.Popen:
@@ -71,7 +71,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     proc.stdout.close()  # as `| head -1` does
     stderr = proc.stderr.read()
     proc.wait(timeout=120)
-    assert first.startswith("training a tiny GPT")
+    assert first.startswith("training a GPT of")
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
     assert proc.returncode == 1
 
@@ -126,7 +126,7 @@ def test_shape_overrides_on_top_of_the_size(tmp_path):
                             "--n-embd", "16", "--block-size", "32", "--dropout", "0.2", "--steps", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     model = load_checkpoint(out, restore_rng=False)["config"]["model"]
-    assert (model["num_layers"], model["num_heads"], model["embed_dim"], model["max_seq_len"], model["dropout"]) == \
+    assert (model["n_layer"], model["n_head"], model["n_embd"], model["block_size"], model["dropout"]) == \
         (1, 2, 16, 32, 0.2)
     resumed = run_subprocess("train", "--data", data, "--resume", out, "--n-layer", "3", "--steps", "4", cwd=tmp_path)
     assert resumed.returncode == 2

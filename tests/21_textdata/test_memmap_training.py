@@ -90,4 +90,4 @@ def test_the_vocabulary_cap_reaches_the_model_and_is_reported(capsys, tmp_path):
     code, text, err = run_cli(capsys, "train", "--data", data, "--vocab-size-cap", "12", "--steps", "1",
                               "--batch-size", "2", "--out", out, "--no-progress")
     assert code == 0, err
-    assert "(12 symbols)" in text and "vocabulary capped" in err and "map to <UNK>" in err
+    assert "(12 symbols" in text and "vocabulary capped" in err and "map to <UNK>" in err

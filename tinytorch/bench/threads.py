@@ -107,15 +107,15 @@ def quiet_step_ms(seconds: float, quiet_below: float = 0.15, out=print) -> dict:
     """Training-step time of the CLI's tiny, small and medium sizes at 1 and 2 threads, in alternation for
     `seconds`, keeping only the samples during which other processes used less than `quiet_below` cores:
     what an idle machine would show, measured on a shared one."""
-    from ..cli.common import SIZES
+    from ..cli.train_settings import PRESETS
     from ..runtime.threads import num_threads
     from .workloads import Workload, tinytorch_step
 
     steps, calls = {}, {"tiny": 30, "small": 8, "medium": 2}  # about 0.1-0.4 s per sample
     for name in calls:
-        size = SIZES[name]
-        work = Workload(name, 65, size.embed_dim, size.num_layers, size.num_heads, seq_len=size.seq_len,
-                        batch_size=size.batch_size, max_seq_len=size.seq_len)
+        model, train = PRESETS[name].model, PRESETS[name].train
+        work = Workload(name, 65, model.n_embd, model.n_layer, model.n_head, seq_len=model.block_size,
+                        batch_size=train.batch_size, max_seq_len=model.block_size)
         steps[name] = tinytorch_step(work)
         steps[name]()
     samples = {(name, t): [] for name in calls for t in (1, 2)}

@@ -26,7 +26,7 @@ def _add_shared_options(parser: argparse.ArgumentParser, default) -> None:
                         help="numpy BLAS threads for the whole run (default: tinytorch chooses per step: one for "
                              "small models, more only for large ones on free cores; an OPENBLAS_NUM_THREADS or "
                              "OMP_NUM_THREADS in the environment is honoured)")
-    parser.add_argument("--debug", action="store_true", default=default, help="show full tracebacks for errors")
+    parser.add_argument("--debug", action="store_true", default=default, help="show full tracebacks for errors (default: off)")
 
 
 def _version() -> str:

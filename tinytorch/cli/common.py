@@ -4,38 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import asdict, dataclass
-
 from .errors import UserError
 
 CHECKPOINT_KIND = "tinytorch-train"  # config["kind"] of checkpoints written by `tinytorch train`
-
-
-@dataclass(frozen=True)
-class ModelSize:
-    """A named model size with the training settings that suit it."""
-
-    embed_dim: int
-    num_layers: int
-    num_heads: int
-    seq_len: int
-    batch_size: int
-    lr: float
-    bpe_vocab: int  # target vocabulary of a BPE tokenizer trained for this size
-    steps: int  # default step count
-    dropout: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-SIZES = {
-    "tiny": ModelSize(embed_dim=32, num_layers=1, num_heads=4, seq_len=64, batch_size=16, lr=3e-3, bpe_vocab=384, steps=300),
-    "small": ModelSize(embed_dim=64, num_layers=2, num_heads=4, seq_len=64, batch_size=16, lr=3e-3, bpe_vocab=512, steps=500,
-                       dropout=0.1),
-    "medium": ModelSize(embed_dim=128, num_layers=4, num_heads=4, seq_len=128, batch_size=16, lr=1e-3, bpe_vocab=1024, steps=1000,
-                        dropout=0.1),
-}
 
 
 def _int_at_least(text: str, minimum: int, expected: str) -> int:
@@ -86,13 +57,13 @@ def read_text(path: str) -> str:
     return text
 
 
-def make_tokenizer(kind: str, text: str, size: ModelSize):
-    """A character tokenizer over the text's characters, or a byte-level BPE trained on it."""
+def make_tokenizer(kind: str, text: str, bpe_vocab: int):
+    """A character tokenizer over the text's characters, or a byte-level BPE of `bpe_vocab` symbols trained on it."""
     from ..text.tokenization import BPETokenizer, CharTokenizer
 
     if kind == "char":
         return CharTokenizer().build_vocab(text)
-    return BPETokenizer(vocab_size=size.bpe_vocab).train(text)
+    return BPETokenizer(vocab_size=bpe_vocab).train(text)
 
 
 def unknown_chars(tokenizer, text: str) -> str:

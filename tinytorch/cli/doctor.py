@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import warnings
 
 import numpy as np
 
 from .errors import UserError
-from .common import (SIZES, load_model, make_tokenizer, read_text, split_tokens)
+from .common import load_model, load_pretrained_model, make_tokenizer, read_text, split_tokens
+from .train_settings import PRESETS
 
 LR_RANGE = (1e-4, 1e-2)
 INITIAL_LOSS_TOLERANCE = 0.3  # |initial loss - ln(V)| for a fresh model
@@ -27,8 +29,10 @@ def add_parser(subparsers) -> None:
                                           "kernel and threads, a training step). With a checkpoint or --config: the "
                                           "automated debugging checklist: gradient flow, initial loss, NaN/Inf, "
                                           "tokenization, target shift, learning rate, architecture.")
-    p.add_argument("checkpoint", metavar="CKPT", nargs="?", default=None, help="a checkpoint of tinytorch train")
-    p.add_argument("--config", choices=tuple(SIZES), default=None, help="check a fresh model of this size instead")
+    p.add_argument("checkpoint", metavar="CKPT", nargs="?", default=None,
+                   help="a checkpoint of tinytorch train, or a Hugging Face GPT-2 folder (as `generate` takes)")
+    p.add_argument("--config", choices=tuple(PRESETS), default=None,
+                   help="check a fresh model of this preset instead (default: none)")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default="char", help="for --config (default char)")
     p.add_argument("--data", metavar="FILE", default=None, help="text to check with (default: bundled snippets)")
     p.set_defaults(func=run)
@@ -193,10 +197,29 @@ def run_environment(args) -> int:
     return 1 if cl.failed else 0
 
 
+def _from_checkpoint(path: str) -> tuple:
+    """(model, tokenizer, learning rate, training window, clip norm, title) of a checkpoint file or a Hugging
+    Face folder; the learning rate and clip are None where the file does not record them."""
+    if os.path.isdir(path):
+        model, tokenizer = load_pretrained_model(path)
+        return model, tokenizer, None, model.config.block_size, None, f"the Hugging Face folder '{path}'"
+    model, tokenizer, meta = load_model(path, check_vocab=False)
+    config = meta.get("config") or {}
+    train = config.get("train") or {}
+    if "settings" in train:  # tinytorch train
+        settings = train["settings"]
+        lr, clip, seq_len = settings.get("learning_rate"), settings.get("grad_clip"), train.get("block_size")
+    else:  # an older tinytorch train ("size") or an experiment's checkpoint (its config)
+        size = train.get("size") or config
+        lr, seq_len = size.get("lr"), train.get("seq_len", size.get("max_seq_len"))
+        clip = 1.0 if train else size.get("clip_norm")
+    seq_len = seq_len or model.config.block_size
+    return model, tokenizer, lr, seq_len, clip, f"'{path}' (trained {meta.get('step', 0)} steps)"
+
+
 def run(args) -> int:
     from ..nn.losses import CrossEntropyLoss
     from ..core.random import manual_seed
-    from ..nn.config import GPTConfig
     from ..nn.transformer import GPT
 
     if args.checkpoint is not None and args.config is not None:
@@ -204,33 +227,27 @@ def run(args) -> int:
     if args.checkpoint is None and args.config is None:
         return run_environment(args)
     if args.checkpoint:
-        model, tokenizer, meta = load_model(args.checkpoint, check_vocab=False)
-        cfg = model.config.to_dict()
-        train_cfg = ((meta.get("config") or {}).get("train") or {})
-        size = train_cfg.get("size") or meta.get("config") or {}
-        lr = size.get("lr")
-        seq_len = train_cfg.get("seq_len", size.get("max_seq_len", cfg["max_seq_len"]))
-        clip = 1.0 if train_cfg else size.get("clip_norm")
-        title = f"'{args.checkpoint}' (trained {meta.get('step', 0)} steps)"
+        model, tokenizer, lr, seq_len, clip, title = _from_checkpoint(args.checkpoint)
     else:
-        size = SIZES[args.config]
+        preset = PRESETS[args.config]
         text = read_text(args.data) if args.data else None
         if text is None:
             from ..text.corpus import SNIPPETS
             text = "\n\n".join(SNIPPETS)
-        tokenizer = make_tokenizer(args.tokenizer, text, size)
+        tokenizer = make_tokenizer(args.tokenizer, text, preset.bpe_vocab)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, _, seq_len = split_tokens(tokenizer.encode(text), size.seq_len)
+            _, _, seq_len = split_tokens(tokenizer.encode(text), preset.model.block_size)
         manual_seed(0)
-        model = GPT(GPTConfig.from_settings(size, tokenizer.vocab_size, max_seq_len=seq_len))
-        cfg, lr, clip = model.config.to_dict(), size.lr, 1.0
+        model = GPT(dataclasses.replace(preset.model, vocab_size=tokenizer.vocab_size, block_size=seq_len))
+        lr, clip = preset.train.learning_rate, preset.train.grad_clip
         title = f"a fresh '{args.config}' model"
-    print(f"tinytorch doctor: {title}: vocab {cfg['vocab_size']}, embed {cfg['embed_dim']}, {cfg['num_layers']} "
-          f"layer(s), {cfg['num_heads']} heads, max_seq_len {cfg['max_seq_len']}; {type(tokenizer).__name__}")
+    cfg = model.config.to_dict()
+    print(f"tinytorch doctor: {title}: vocab {cfg['vocab_size']}, n_embd {cfg['n_embd']}, {cfg['n_layer']} "
+          f"layer(s), {cfg['n_head']} heads, block_size {cfg['block_size']}; {type(tokenizer).__name__}")
     cl = Checklist()
     text = _sample_text(args, tokenizer) if args.checkpoint or args.data else text
-    batch = _guarded(cl, "3. Data processing", check_data, cl, tokenizer, text, min(seq_len, cfg["max_seq_len"]))
+    batch = _guarded(cl, "3. Data processing", check_data, cl, tokenizer, text, min(seq_len, cfg["block_size"]))
     window = batch[2] if batch else seq_len
     loss_fn = CrossEntropyLoss()
     fresh = model
@@ -253,17 +270,17 @@ def run(args) -> int:
         cl.add(lo <= lr <= hi, "4. Learning rate", f"{lr:g} in [{lo:g}, {hi:g}]")
     cl.add(clip is not None and clip > 0, "4. Gradient clipping",
            f"global norm clipped at {clip:g}" if clip else "no clipping configured")
-    heads = cfg["num_heads"]
-    cl.add(cfg["embed_dim"] % heads == 0, "5. Embedding dimension",
-           f"embed_dim {cfg['embed_dim']} divisible by num_heads {heads} (head_dim {cfg['embed_dim'] / heads:g})")
+    heads = cfg["n_head"]
+    cl.add(cfg["n_embd"] % heads == 0, "5. Embedding dimension",
+           f"n_embd {cfg['n_embd']} divisible by n_head {heads} (head_dim {cfg['n_embd'] / heads:g})")
     over_ok = False
     try:
-        model(np.zeros((1, cfg["max_seq_len"] + 1), dtype=np.int64))
+        model(np.zeros((1, cfg["block_size"] + 1), dtype=np.int64))
     except ValueError:
         over_ok = True
-    cl.add(seq_len <= cfg["max_seq_len"] and window <= cfg["max_seq_len"] and over_ok, "5. Sequence length",
-           f"training windows {seq_len} <= max_seq_len {cfg['max_seq_len']}; "
-           f"{cfg['max_seq_len'] + 1} tokens {'rejected with a clear error' if over_ok else 'NOT rejected'}")
+    cl.add(seq_len <= cfg["block_size"] and window <= cfg["block_size"] and over_ok, "5. Sequence length",
+           f"training windows {seq_len} <= block_size {cfg['block_size']}; "
+           f"{cfg['block_size'] + 1} tokens {'rejected with a clear error' if over_ok else 'NOT rejected'}")
     cl.add(tokenizer.vocab_size == cfg["vocab_size"], "5. Vocabulary size",
            f"tokenizer {tokenizer.vocab_size} {'==' if tokenizer.vocab_size == cfg['vocab_size'] else '!='} "
            f"model {cfg['vocab_size']}")

@@ -28,4 +28,8 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     print(f"tinytorch export: wrote {args.directory} (config.json, model.safetensors, tokenizer.json); load it with "
           f"transformers.GPT2LMHeadModel.from_pretrained('{args.directory}')")
+    n = model.config.block_size
+    print(f"note: the model reads at most {n} tokens (n_positions {n}); transformers' generate fails with an index "
+          f"error once prompt plus new tokens pass {n}. To sample longer, generate in a sliding window: feed the last "
+          f"{n} tokens each step (tinytorch generate does this; docs/BEYOND_ONE_MACHINE.md shows it with transformers)")
     return 0

@@ -10,6 +10,7 @@ from .errors import UserError
 from .common import finite_float, load_pretrained_model, non_negative_int, positive_int, unknown_chars
 
 SEPARATOR = "-" * 15  # printed between samples, as nanoGPT's sample.py does
+EMPTY_PROMPT = "\n"  # what an empty or missing prompt starts from, as nanoGPT's sample.py (start="\n")
 
 
 class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
@@ -26,8 +27,8 @@ def add_parser(subparsers) -> None:
                                           "directory) and sample continuations of a prompt.")
     p.add_argument("checkpoint", metavar="PATH",
                    help="a .safetensors checkpoint written by tinytorch train, or a Hugging Face GPT-2 directory")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--prompt", help="text to continue")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--prompt", help="text to continue (default: a newline, as nanoGPT's sample.py starts)")
     source.add_argument("--prompt-file", metavar="FILE", help="read the prompt from a UTF-8 file ('-' for stdin)")
     p.add_argument("--num-samples", type=positive_int, default=1, metavar="N", help="how many continuations to print")
     p.add_argument("--max-new-tokens", type=non_negative_int, default=200, metavar="N",
@@ -61,10 +62,7 @@ def read_prompt(args) -> str:
             raise UserError(f"--prompt-file: '{args.prompt_file}' is not UTF-8 text ({exc.reason})") from None
         except OSError as exc:
             raise UserError(f"--prompt-file: cannot read '{args.prompt_file}': {exc.strerror}") from None
-    if not prompt:
-        where = "--prompt" if args.prompt_file is None else f"--prompt-file {args.prompt_file}"
-        raise UserError(f"{where} is empty; give at least one character to continue")
-    return prompt
+    return prompt or EMPTY_PROMPT
 
 
 def stop_strings(values) -> list:

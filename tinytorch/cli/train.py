@@ -1,7 +1,7 @@
 """`tinytorch train`: train a GPT on a text file, with validation, checkpoints (last and best) and a loss log.
 
 `run` is four steps: build (settings, output files, tokenizer, data, model), resume (a checkpoint's
-state), loop (`Trainer.fit` with callbacks) and report (summary and loss plot).
+state), loop (`Trainer.fit` with callbacks) and report (summary, loss plot and the command that samples).
 """
 
 from __future__ import annotations
@@ -15,55 +15,44 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.config import GPTConfig
+from ..training.config import TrainConfig
 from .errors import UserError
 from ..data.sources import corpus_name
-from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, model_config_of, non_negative_int, positive_int,
-                     read_checkpoint_header, tokenizer_of)
+from .common import (CHECKPOINT_KIND, model_config_of, non_negative_int, positive_int, read_checkpoint_header,
+                     tokenizer_of)
 from .train_data import load_corpus, text_source
-from .train_files import RescuingSaver, TrainFiles, check_outputs, default_checkpoint, reason, warn
-
-VAL_WINDOWS = 64  # validation windows evaluated each time (non-overlapping, from the held-out 10%)
-# nanoGPT-style overrides on top of --size: (option, ModelSize field, GPTConfig field)
-SHAPE_FLAGS = (("--n-layer", "num_layers", "num_layers"), ("--n-head", "num_heads", "num_heads"),
-               ("--n-embd", "embed_dim", "embed_dim"), ("--block-size", "seq_len", "max_seq_len"),
-               ("--dropout", "dropout", "dropout"))
+from .train_files import RescuingSaver, TrainFiles, check_outputs, reason, warn
+from .train_settings import (MODEL_OPTIONS, NANOGPT_HINTS, PRESETS, TRAIN_OPTIONS, add_options, flag_of,
+                             fresh_settings, given, legacy_train_config, preset_for, replaced, run_name)
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a GPT on your text file",
-                              description="Train a GPT on a text file: 90% of it trains, the last 10% validates.")
-    p.add_argument("--data", required=True, nargs="+", metavar="TEXT", help="UTF-8 text to train on: files, folders or "
-                   "globs, joined in sorted order with a blank line between files; tokenized once into NAME.tokens")
-    p.add_argument("--vocab-size-cap", type=positive_int, default=None, metavar="N", help="char tokenizer: keep the "
-                   "N - 1 most frequent characters, the rest read <UNK> (default: no cap)")
+                              description="Train a GPT on a text file: 90% of it trains, the last 10% validates. "
+                                          "nanoGPT's option names work (--n_layer=4, --max_iters 2000, ...).")
+    p.add_argument("--data", nargs="+", metavar="TEXT", default=None,
+                   help="UTF-8 text to train on: files, folders or globs, joined in sorted order with a blank line "
+                        "between files; tokenized once into NAME.tokens beside the checkpoint (default with --resume: "
+                        "the text the checkpoint was trained on)")
+    p.add_argument("--vocab-size-cap", type=positive_int, default=None, metavar="N",
+                   help="char tokenizer: keep the N - 1 most frequent characters, the rest read <UNK> (default: no cap)")
     p.add_argument("--min-char-count", type=positive_int, default=1, metavar="N",
                    help="char tokenizer: characters seen fewer than N times read <UNK> (default 1)")
-    p.add_argument("--tokenizer", choices=("char", "bpe"), default=None, help="char (default) or byte-level BPE")
-    sizes = "; ".join(f"{name}: {size.num_layers} block(s) {size.embed_dim} wide, {size.steps} steps"
-                      for name, size in SIZES.items())
-    p.add_argument("--size", choices=tuple(SIZES), default=None, help=f"model size (default tiny): {sizes}")
-    p.add_argument("--n-layer", type=positive_int, default=None, metavar="N", help="blocks (default per size)")
-    p.add_argument("--n-head", type=positive_int, default=None, metavar="N",
-                   help="attention heads; must divide --n-embd")
-    p.add_argument("--n-embd", type=positive_int, default=None, metavar="N", help="width (default per size)")
-    p.add_argument("--block-size", type=positive_int, default=None, metavar="N",
-                   help="context length in tokens (default per size)")
-    p.add_argument("--dropout", type=finite_float, default=None, metavar="P",
-                   help="dropout in [0, 1) (default per size)")
-    p.add_argument("--steps", type=positive_int, default=None, help="total optimizer steps (default per size)")
+    p.add_argument("--tokenizer", choices=("char", "bpe"), default=None, help="char or byte-level BPE (default char)")
+    add_options(p)
     p.add_argument("--out", metavar="CKPT", default=None,
-                   help="checkpoint path (default <data>-<size>[-bpe].safetensors); the best one goes to CKPT-best")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out checkpoint")
+                   help="checkpoint path (default runs/<text>-L<layers>-E<width>-H<heads>-T<context>-<tokenizer>"
+                        ".safetensors, numbered when taken); the best one goes to CKPT-best")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out checkpoint (default: refuse)")
     p.add_argument("--resume", metavar="CKPT", default=None,
-                   help="continue a checkpoint of tinytorch train (to --steps in all; the schedule stretches to it)")
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--lr", type=finite_float, default=None, help="peak learning rate (default per size)")
-    p.add_argument("--batch-size", type=positive_int, default=None)
-    p.add_argument("--eval-every", type=positive_int, default=None,
-                   help="validate, log and checkpoint every N steps (default steps / 10)")
+                   help="continue a checkpoint of tinytorch train (to --max-iters in all; the schedule stretches "
+                        "to it) (default: a fresh model)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress bar (there is none unless stdout is a terminal)")
+                   help="no progress bar (default: a bar when stdout is a terminal)")
     p.set_defaults(func=run)
+    p.spelling_hints = NANOGPT_HINTS
 
 
 @dataclass
@@ -71,9 +60,11 @@ class TrainRun:
     """Everything one `tinytorch train` run needs, built before the first step."""
 
     args: object
-    size: ModelSize
-    size_name: str
+    model_config: GPTConfig  # the shape asked for (block_size may shrink to the text's window)
+    train: TrainConfig
+    preset: str
     kind: str  # tokenizer kind
+    data: object  # the text: data.sources.TextSource
     files: TrainFiles
     meta: dict | None  # the --resume checkpoint's metadata
     tokenizer: object = None
@@ -82,104 +73,119 @@ class TrainRun:
     train_set: object = None
     val_set: object = None
     window: int = 0
+    chars_per_token: float = 1.0
     config: dict | None = None  # the checkpoint's config block
     corpus: object = None  # train_data.Corpus: the token cache and its split
 
 
 # ----- build -------------------------------------------------------------------------------------
-def _given(args, flag: str):
-    """The value of option `flag` ('--n-layer') in `args`, None when not given."""
-    return getattr(args, flag[2:].replace("-", "_"))
+def _stored(meta: dict) -> dict:
+    return (meta.get("config") or {}).get("train") or {}
 
 
-def _settings(args, meta):
-    """(ModelSize, size name, tokenizer kind) from the flags, or from the checkpoint when resuming."""
-    if meta is None:
-        name = args.size or "tiny"
-        return _override(SIZES[name], args), name, args.tokenizer or "char"
-    train = (meta.get("config") or {}).get("train") or {}
+def _resume_settings(args, meta, model_config: GPTConfig) -> tuple[TrainConfig, str, str]:
+    """(TrainConfig, preset, tokenizer kind) a checkpoint trained with, with the user's training options on top;
+    a shape option that differs from the checkpoint's is a UserError."""
+    train = _stored(meta)
     try:
-        size = ModelSize(**train["size"])
-    except (KeyError, TypeError):
+        settings = (TrainConfig.from_dict(train["settings"], source=args.resume) if "settings" in train
+                    else legacy_train_config(train["size"]))
+    except (KeyError, TypeError, ValueError):
         raise UserError(f"'{args.resume}' has no readable training settings") from None
-    given = [("--size", args.size, train.get("size_name")), ("--tokenizer", args.tokenizer, train.get("tokenizer"))]
-    given += [(flag, _given(args, flag), getattr(size, field)) for flag, field, _ in SHAPE_FLAGS]
-    for flag, value, stored in given:
+    preset = train.get("preset", train.get("size_name"))
+    checks = [("--preset", args.preset, preset), ("--tokenizer", args.tokenizer, train.get("tokenizer"))]
+    checks += [(flag_of(f), v, getattr(model_config, f)) for f, v in given(args, MODEL_OPTIONS).items()]
+    for flag, value, stored in checks:
         if value is not None and value != stored:
             raise UserError(f"'{args.resume}' was trained with {flag} {stored}, not {value}; drop {flag} to resume")
-    return _override(size, args), train.get("size_name"), train.get("tokenizer")
+    return replaced(settings, given(args, TRAIN_OPTIONS)), preset, train.get("tokenizer")
 
 
-def _override(size: ModelSize, args) -> ModelSize:
-    """`size` with the shape, learning rate, batch size and step count the user gave."""
-    changes = {"lr": args.lr, "batch_size": args.batch_size, "steps": args.steps}
-    changes.update({field: _given(args, flag) for flag, field, _ in SHAPE_FLAGS})
-    return dataclasses.replace(size, **{k: v for k, v in changes.items() if v is not None})
+def _data_specs(args, meta) -> list:
+    """--data, or the files a checkpoint was trained on (their recorded paths, or those names beside it)."""
+    if args.data:
+        return args.data
+    if meta is None:
+        raise UserError("the following arguments are required: --data (or --resume CKPT)")
+    recorded = _stored(meta).get("data")
+    recorded = [recorded] if isinstance(recorded, str) else list(recorded or [])
+    found = []
+    for path in recorded:
+        beside = os.path.join(os.path.dirname(args.resume), os.path.basename(path))
+        found += [p for p in (path, beside) if os.path.isfile(p)][:1]
+    if recorded and len(found) == len(recorded):
+        print(f"training text: {', '.join(repr(p) for p in found)} (recorded in the checkpoint)", flush=True)
+        return found
+    raise UserError(f"'{args.resume}' was trained on {recorded}, which is not there any more; give --data FILE")
 
 
-def _gpt_config(size: ModelSize, vocab_size: int, window: int, args):
-    """The GPTConfig of `size`; a shape the flags made invalid is a one-line UserError naming them."""
-    from ..nn.config import GPTConfig
-
-    try:
-        return GPTConfig.from_settings(size, vocab_size, max_seq_len=window)
-    except (TypeError, ValueError) as exc:
-        flags = ", ".join(f"{flag} sets {gpt}" for flag, _, gpt in SHAPE_FLAGS
-                          if _given(args, flag) is not None)
-        raise UserError(f"{str(exc).replace('GPTConfig: ', '')} ({flags or 'the --size settings'})") from None
+def _note_changed_text(meta: dict, fingerprint) -> None:
+    train = _stored(meta)
+    if "data_sha256" in train and train["data_sha256"] != fingerprint.sha256:
+        print(f"note: the text changed since the checkpoint was written ({train.get('data_chars', '?'):,} "
+              f"characters then, {fingerprint.chars:,} now); training goes on with the text as it is now", flush=True)
 
 
 def build(args) -> TrainRun:
     """Check every setting and output path, then make the tokenizer, data and a fresh model and trainer."""
     from ..data.dataloader import TokenWindowDataset
     from ..nn.losses import CrossEntropyLoss
-    from ..optim.optimizers import AdamW
     from ..core.random import manual_seed
-    from ..optim.schedule import CosineSchedule
-    from ..training.trainer import Trainer
     from ..nn.transformer import GPT
 
-    if args.lr is not None and not 0 < args.lr < 1:
-        raise UserError(f"--lr must be in (0, 1), got {args.lr}")
     meta = None
     if args.resume:
         meta = read_checkpoint_header(args.resume)
         if (meta.get("config") or {}).get("kind") != CHECKPOINT_KIND:
             raise UserError(f"'{args.resume}' is not a checkpoint of tinytorch train; cannot resume it")
-    size, size_name, kind = _settings(args, meta)
-    _gpt_config(size, 1, size.seq_len, args)  # a bad shape fails now, before the text is tokenized
-    source = text_source(args.data)
-    files = TrainFiles.next_to(args.out or args.resume or default_checkpoint(corpus_name(args.data), size_name, kind))
+        if meta.get("optimizer") is None:
+            raise UserError(f"'{args.resume}' holds weights for sampling and export only (a -best file); resume from "
+                            f"the last checkpoint, {args.resume.replace('-best.safetensors', '.safetensors')}")
+    specs = _data_specs(args, meta)
+    source = text_source(specs)
+    if meta:
+        model_config = GPTConfig.from_dict(meta["config"]["model"], source=args.resume)
+        train, preset, kind = _resume_settings(args, meta, model_config)
+    else:
+        preset = args.preset or preset_for(source.size)
+        model_config, train = fresh_settings(args, preset)
+        kind = args.tokenizer or "char"
+    out = args.out or args.resume or run_name(corpus_name(specs), model_config, kind)
+    if out != (args.out or args.resume):
+        os.makedirs(os.path.dirname(out), exist_ok=True)  # runs/, for the default name
+    files = TrainFiles.next_to(out)
     check_outputs(files, source.files, args.resume, args.overwrite)
-    run = TrainRun(args, size, size_name, kind, files, meta)
-    corpus = load_corpus(source, args, files.last, kind, size, tokenizer_of(meta, args.resume) if meta else None,
-                         progress=not args.no_progress)
+    run = TrainRun(args, model_config, train, preset, kind, source, files, meta)
+    corpus = load_corpus(source, args, files.last, kind, PRESETS[preset].bpe_vocab, model_config.block_size,
+                         tokenizer_of(meta, args.resume) if meta else None, progress=not args.no_progress)
+    if meta:
+        _note_changed_text(meta, corpus.fingerprint)
     run.tokenizer, run.corpus = corpus.tokenizer, corpus
     train_ids, val_ids, window = corpus.train_ids, corpus.val_ids, corpus.window
+    run.chars_per_token = corpus.fingerprint.chars / (len(train_ids) + len(val_ids))
 
     manual_seed(args.seed)
     if meta:
         kwargs = model_config_of(meta, args.resume, run.tokenizer.vocab_size)
-        window = min(window, kwargs["max_seq_len"])
-        run.model = GPT(**kwargs)
+        run.model = GPT(GPTConfig.from_dict(kwargs))
+        window = min(window, run.model.config.block_size)
     else:
-        run.model = GPT(_gpt_config(size, run.tokenizer.vocab_size, window, args))
-    optimizer = AdamW(run.model.parameters(), lr=size.lr, weight_decay=0.01)
-    schedule = CosineSchedule(max_lr=size.lr, min_lr=size.lr / 10, total_steps=size.steps,
-                              warmup_steps=min(50, size.steps // 10))
-    run.trainer = Trainer(run.model, optimizer, CrossEntropyLoss(), schedule=schedule, grad_clip_norm=1.0)
+        run.model = GPT(dataclasses.replace(model_config, vocab_size=run.tokenizer.vocab_size, block_size=window))
+    run.trainer = train.make_trainer(run.model, CrossEntropyLoss())
     run.window = window
     run.train_set = TokenWindowDataset(train_ids, window)  # memmap views: batches are read, not the whole stream
     run.val_set = TokenWindowDataset(val_ids, window, stride=max(1, window // 2))
     run.config = {"kind": CHECKPOINT_KIND, "model": run.model.config.to_dict(),
-                  "train": {"size": size.to_dict(), "size_name": size_name, "tokenizer": kind, "seq_len": window,
-                            "data": [os.path.basename(f) for f in source.files], "seed": args.seed}}
+                  "train": {"settings": train.to_dict(), "preset": preset, "tokenizer": kind, "block_size": window,
+                            "data": [os.path.abspath(f) for f in source.files],
+                            "data_chars": corpus.fingerprint.chars, "data_sha256": corpus.fingerprint.sha256,
+                            "chars_per_token": run.chars_per_token, "seed": args.seed}}
     return run
 
 
 # ----- resume ------------------------------------------------------------------------------------
 def resume(run: TrainRun) -> None:
-    """Weights, moments, RNG and counters from --resume; the schedule is rebuilt for the new --steps."""
+    """Weights, moments, RNG and counters from --resume; the schedule is rebuilt for the new --max-iters."""
     from ..training.checkpoint import load_checkpoint
 
     path = run.args.resume
@@ -188,9 +194,30 @@ def resume(run: TrainRun) -> None:
         run.trainer.load_state_dict((run.meta.get("extra") or {}).get("trainer"))
     except (TypeError, ValueError) as exc:
         raise UserError(f"'{path}' is incompatible: {exc}") from None
-    if run.trainer.step >= run.size.steps:
-        raise UserError(f"'{path}' is already at step {run.trainer.step}; pass --steps larger than that")
-    print(f"resuming '{path}' at step {run.trainer.step} of {run.size.steps}", flush=True)
+    step, total = run.trainer.step, run.train.max_iters
+    if step >= total:
+        raise UserError(f"'{path}' is already at step {step}; pass --max-iters larger than that")
+    print(f"resuming '{path}' at step {step} of {total}", flush=True)
+    before = _resume_settings_before(run)
+    if before is not None:
+        old, new = _lr_at(before, step), _lr_at(run.train, step)
+        if not math.isclose(old, new, rel_tol=1e-6):
+            print(f"note: the new settings change the learning rate at step {step} from {old:.2e} to {new:.2e} "
+                  f"(the schedule now runs to step {total})", flush=True)
+
+
+def _resume_settings_before(run: TrainRun) -> TrainConfig | None:
+    train = _stored(run.meta)
+    try:
+        return (TrainConfig.from_dict(train["settings"]) if "settings" in train
+                else legacy_train_config(train["size"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _lr_at(train: TrainConfig, step: int) -> float:
+    schedule = train.make_schedule()
+    return train.learning_rate if schedule is None else schedule(step)
 
 
 # ----- loop --------------------------------------------------------------------------------------
@@ -204,30 +231,50 @@ def random_windows(train_set, batch_size: int):
         yield inputs.data, targets.data
 
 
-def validation_batches(val_set, batch_size: int) -> list:
-    """Up to VAL_WINDOWS evenly spread validation windows, in batches: the same ones at every evaluation."""
-    n = min(len(val_set), VAL_WINDOWS)
+def validation_batches(val_set, batch_size: int, batches: int) -> list:
+    """`batches` batches of evenly spread validation windows (fewer when the text is short): the same ones at
+    every evaluation, so the curve moves only with the model."""
+    n = min(len(val_set), batches * batch_size)
     idx = np.linspace(0, len(val_set) - 1, n).astype(np.int64)
     return [tuple(t.data for t in val_set.get_batch(idx[i:i + batch_size])) for i in range(0, n, batch_size)]
 
 
-def callbacks(run: TrainRun, saver) -> list:
+def callbacks(run: TrainRun, saver, stats) -> list:
     """Checkpoints (last and best), the loss log, the per-evaluation line and, on a terminal, the bar."""
-    from ..training.callbacks import Checkpoints, EvalLines, LossLog, ProgressBar
+    from ..training.callbacks import Checkpoints
+    from .train_log import EvalLines, LossLog, ProgressBar, earlier_times
 
-    bar = ProgressBar(run.size.steps, disable=run.args.no_progress or not sys.stdout.isatty())
-    lines = EvalLines(run.size.steps, run.size.batch_size * run.window, write=bar.write)
-    log = LossLog(run.files.log, on_error=lambda exc: warn(reason(exc, run.files.log)))
-    return [Checkpoints(saver, run.files.last, run.files.best), log, lines, bar]
+    total = run.train.max_iters
+    bar = ProgressBar(stats, total, disable=run.args.no_progress or not sys.stdout.isatty())
+    lines = EvalLines(stats, total, run.train.batch_size * run.window, write=bar.write)
+    earlier = {s: t for s, t in earlier_times(run.files.log).items() if s <= run.trainer.step} if run.meta else {}
+    log = LossLog(run.files.log, stats, on_error=lambda exc: warn(reason(exc, run.files.log)), earlier=earlier)
+    return [stats, Checkpoints(saver, run.files.last, run.files.best), log, lines, bar]
 
 
-def loop(run: TrainRun, saver) -> None:
-    """Train to --steps in all, evaluating every --eval-every steps and after the last one."""
-    size, trainer = run.size, run.trainer
-    eval_every = run.args.eval_every or max(1, size.steps // 10)
-    trainer.fit(random_windows(run.train_set, size.batch_size), steps=size.steps - trainer.step,
-                val_loader=validation_batches(run.val_set, size.batch_size), eval_every=eval_every,
-                callbacks=callbacks(run, saver))
+def loop(run: TrainRun, saver, stats) -> None:
+    """Train to --max-iters in all, evaluating every --eval-interval steps and after the last one."""
+    train, trainer = run.train, run.trainer
+    trainer.fit(random_windows(run.train_set, train.batch_size), steps=train.max_iters - trainer.step,
+                val_loader=validation_batches(run.val_set, train.batch_size, train.eval_iters),
+                eval_every=train.every, callbacks=callbacks(run, saver, stats))
+
+
+def saver_for(run: TrainRun, stats) -> RescuingSaver:
+    """Saves the last checkpoint with everything a resume needs, the best one with what sampling and export
+    need (weights, config, tokenizer: a third of the size, no optimizer moments)."""
+    from ..training.checkpoint import save_checkpoint
+
+    trainer = run.trainer
+
+    def save(path: str, val_loss) -> None:
+        extra = {"val_loss": val_loss, "seconds": stats.total_seconds()}
+        if path == run.files.best:
+            save_checkpoint(path, run.model, step=trainer.step, config=run.config, tokenizer=run.tokenizer, extra=extra)
+        else:
+            trainer.save_checkpoint(path, config=run.config, tokenizer=run.tokenizer, extra=extra)
+
+    return RescuingSaver(save)
 
 
 # ----- report ------------------------------------------------------------------------------------
@@ -238,29 +285,40 @@ def write_plot(run: TrainRun) -> str | None:
     history = run.trainer.history
     try:
         return save_loss_curve(run.files.plot, history["train_loss"], history["val_step"], history["val_loss"],
-                               title=f"tinytorch train: {corpus_name(run.args.data)} ({run.size_name})")
+                               title=f"tinytorch train: {corpus_name(run.data.files)} ({describe_shape(run.model)})")
     except OSError as exc:
         warn(reason(exc, run.files.plot))
         return None
 
 
-def report(run: TrainRun, saver, seconds: float, first_step: int) -> int:
-    """Summary lines; exit 1 when the final checkpoint had to go to a fallback file."""
+def report(run: TrainRun, saver, stats, first_step: int) -> int:
+    """Summary lines and the command that samples; exit 1 when the final checkpoint went to a fallback file."""
     history, trainer = run.trainer.history, run.trainer
     png = write_plot(run)
-    recent = float(np.mean(history["train_loss"][-20:]))
-    rate = run.size.batch_size * run.window * (trainer.step - first_step) / max(seconds, 1e-9)
+    seconds = stats.session_seconds()
+    rate = run.train.batch_size * run.window * (trainer.step - first_step) / max(seconds, 1e-9)
     best = min(zip(history["val_loss"], history["val_step"]))
-    print(f"step {trainer.step}: train loss {recent:.3f} (mean of last 20), "
-          f"validation loss {history['val_loss'][-1]:.3f} "
-          f"(best {best[0]:.3f} at step {best[1]}); {seconds:.1f}s, {rate:,.0f} tokens/s")
+    train = stats.train_loss
+    val = history["val_loss"][-1]
+    print(f"step {trainer.step}: train loss {train:.3f} ({stats.bpc(train):.3f} bpc, mean since the previous "
+          f"evaluation), validation loss {val:.3f} ({stats.bpc(val):.3f} bpc; best {best[0]:.3f} = "
+          f"{stats.bpc(best[0]):.3f} bpc at step {best[1]}); {seconds:.1f}s, {rate:,.0f} tokens/s")
     for what, path in (("checkpoint", run.files.last), ("best checkpoint", run.files.best)):
         if path in saver.rescued or os.path.exists(path):  # a resumed run saves a best only when it beats it
             print(f"{what}: {saved_where(saver, path)}")
     print(f"loss log: {run.files.log}")
     if png:
         print(f"loss curve: {png}")
+    best_file = saved_where(saver, run.files.best) if os.path.exists(run.files.best) else None
+    if best_file and not best_file.startswith("not saved"):
+        print(f"sample from it: tinytorch generate {_quoted(best_file)} --prompt '' --max-new-tokens 500")
     return 1 if run.files.last in saver.rescued else 0
+
+
+def _quoted(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)
 
 
 def saved_where(saver, path: str) -> str:
@@ -269,23 +327,31 @@ def saved_where(saver, path: str) -> str:
     return where if where else "not saved (see the message above)"
 
 
+def describe_shape(model) -> str:
+    c = model.config
+    return f"{c.n_layer} layer(s), {c.n_head} heads, {c.n_embd} wide"
+
+
 def describe(run: TrainRun) -> str:
-    model, tokenizer = run.model, run.tokenizer
+    model, tokenizer, t = run.model, run.tokenizer, run.train
     n_params = sum(p.data.size for p in model.parameters())
-    return (f"training a {run.size_name} GPT ({n_params:,} weights, {model.num_layers} layer(s), embed "
-            f"{model.embed_dim}) on '{run.corpus.source.describe()}': {len(run.train_set.tokens):,} train / "
-            f"{len(run.val_set.tokens):,} validation tokens, {run.kind} tokenizer ({tokenizer.vocab_size} symbols), "
-            f"windows of {run.window}, ln(V) = {math.log(tokenizer.vocab_size):.3f}")
+    return (f"training a GPT of {n_params:,} weights ({describe_shape(model)}, context {run.window}; preset "
+            f"{run.preset}) on '{run.data.describe()}': {len(run.train_set.tokens):,} train / {len(run.val_set.tokens):,} "
+            f"validation tokens, {run.kind} tokenizer ({tokenizer.vocab_size} symbols, ln(V) = "
+            f"{math.log(tokenizer.vocab_size):.3f}); {t.max_iters} iters of batch {t.batch_size}, lr "
+            f"{t.learning_rate:g} -> {t.min_lr:g}, warmup {t.warmup_iters}, weight decay {t.weight_decay:g}, "
+            f"betas ({t.beta1:g}, {t.beta2:g}), clip {t.grad_clip:g}")
 
 
 def _memory_hint(run: TrainRun) -> str:
-    s = run.size
-    return (f"out of memory: a batch of --batch-size {s.batch_size} windows of {run.window} tokens does not fit "
-            f"(with --n-embd {s.embed_dim}, --n-layer {s.num_layers}); lower --batch-size")
+    c = run.model.config
+    return (f"out of memory: a batch of --batch-size {run.train.batch_size} windows of {run.window} tokens does not "
+            f"fit (with --n-embd {c.n_embd}, --n-layer {c.n_layer}); lower --batch-size")
 
 
 def run(args) -> int:
     from ..training.trainer import NonFiniteLossError
+    from .train_log import RunStats
 
     try:
         train_run = build(args)
@@ -296,13 +362,14 @@ def run(args) -> int:
         return 1
     print(describe(train_run), flush=True)
     trainer = train_run.trainer
-    saver = RescuingSaver(lambda path, val_loss: trainer.save_checkpoint(
-        path, config=train_run.config, tokenizer=train_run.tokenizer, extra={"val_loss": val_loss}))
-    start, first_step = time.perf_counter(), trainer.step
+    seconds_before = float((train_run.meta or {}).get("extra", {}).get("seconds", 0.0) or 0.0) if train_run.meta else 0.0
+    stats = RunStats(train_run.chars_per_token, seconds_before)
+    saver = saver_for(train_run, stats)
+    first_step = trainer.step
     try:
-        loop(train_run, saver)
+        loop(train_run, saver, stats)
     except NonFiniteLossError as exc:
-        warn(f"training diverged: {exc}; try a lower --lr")
+        warn(f"training diverged: {exc}; try a lower --learning-rate")
         return 1
     except MemoryError:
         warn(_memory_hint(train_run))
@@ -311,7 +378,7 @@ def run(args) -> int:
         write_plot(train_run)
         files = train_run.files
         print(f"interrupted at step {trainer.step}; checkpoint: {saved_where(saver, files.last)}, "
-              f"loss log {files.log} (continue with: tinytorch train --data {' '.join(args.data)} --resume {files.last}"
-              f" --steps {train_run.size.steps})", flush=True)
+              f"loss log {files.log} (continue with: tinytorch train --resume {files.last}"
+              f" --max-iters {train_run.train.max_iters})", flush=True)
         return 130
-    return report(train_run, saver, time.perf_counter() - start, first_step)
+    return report(train_run, saver, stats, first_step)

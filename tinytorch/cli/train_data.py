@@ -24,6 +24,7 @@ class Corpus:
     window: int
     cache: str
     reused: bool
+    fingerprint: object  # data.sources.Fingerprint: the text's bytes, characters and SHA-256
 
 
 def text_source(specs):
@@ -41,15 +42,16 @@ def cache_path(checkpoint: str) -> str:
     return os.path.splitext(checkpoint)[0] + ".tokens"
 
 
-def recipe_of(kind: str, size, args) -> dict:
+def recipe_of(kind: str, bpe_vocab: int, args) -> dict:
     from ..data.tokenize_stream import bpe_recipe, char_recipe
 
     if kind == "bpe":
-        return bpe_recipe(size.bpe_vocab)
+        return bpe_recipe(bpe_vocab)
     return char_recipe(args.vocab_size_cap, args.min_char_count)
 
 
-def load_corpus(source, args, checkpoint: str, kind: str, size, tokenizer=None, progress: bool = True) -> Corpus:
+def load_corpus(source, args, checkpoint: str, kind: str, bpe_vocab: int, block_size: int, tokenizer=None,
+                progress: bool = True) -> Corpus:
     """Tokenize `source` (--data) into the cache beside `checkpoint` (or reuse it) and split it 90/10.
 
     `tokenizer` is the checkpoint's on a resume; otherwise one is made from the text by the recipe.
@@ -62,7 +64,7 @@ def load_corpus(source, args, checkpoint: str, kind: str, size, tokenizer=None, 
         if any(same_file(path, f) for f in source.files):
             raise UserError(f"the token cache '{path}' would replace a file of --data; choose another --out")
     status = StatusLine("tinytorch train", enabled=progress)
-    recipe = None if tokenizer is not None else recipe_of(kind, size, args)
+    recipe = None if tokenizer is not None else recipe_of(kind, bpe_vocab, args)
     try:
         try:
             tokens = open_tokens(cache, source, recipe=recipe, tokenizer=tokenizer, status=status, say=_say)
@@ -82,14 +84,14 @@ def load_corpus(source, args, checkpoint: str, kind: str, size, tokenizer=None, 
     try:
         if tokenizer is not None and not tokens.reused:
             _check_known(tokens, source)
-        train_ids, val_ids, window = split_tokens(tokens.ids, size.seq_len)
+        train_ids, val_ids, window = split_tokens(tokens.ids, block_size)
     except UserError:
         if not tokens.reused:  # a refused text leaves no cache behind (it may sit in the working folder)
             for path in (cache, cache + ".json"):
                 if os.path.exists(path):
                     os.remove(path)
         raise
-    return Corpus(source, tokens.tokenizer, train_ids, val_ids, window, cache, tokens.reused)
+    return Corpus(source, tokens.tokenizer, train_ids, val_ids, window, cache, tokens.reused, tokens.fingerprint)
 
 
 def _say(message: str) -> None:

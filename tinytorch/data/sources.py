@@ -54,10 +54,12 @@ def resolve(specs) -> list[str]:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What identifies a text: its size in bytes (separators included) and the SHA-256 of those bytes."""
+    """What identifies a text: its size in bytes (separators included) and the SHA-256 of those bytes; its
+    length in characters comes along (bits per character need it)."""
 
     size: int
     sha256: str
+    chars: int = 0
 
     def to_dict(self) -> dict:
         return {"text_bytes": self.size, "text_sha256": self.sha256}
@@ -119,12 +121,13 @@ class TextSource:
 
     def fingerprint(self, *readers) -> Fingerprint:
         """Size and SHA-256 of the bytes, read once (checked for UTF-8 on the way); `readers` as in `blocks`."""
-        hasher, has_text = hashlib.sha256(), False
+        hasher, has_text, chars = hashlib.sha256(), False, 0
         for block in self.blocks(hasher, *readers):
             has_text = has_text or not (block.isspace() or not block)
+            chars += len(block)
         if not has_text:
             raise ValueError(f"{self.describe()} is empty: there is no text to train on")
-        return Fingerprint(self.size, hasher.hexdigest())
+        return Fingerprint(self.size, hasher.hexdigest(), chars)
 
     def read(self) -> str:
         """The whole text as one str (for small texts and tests; training streams `blocks`)."""

@@ -155,7 +155,9 @@ def open_tokens(path: str, source, recipe: dict | None = None, tokenizer=None, s
     status.close()
     try:
         meta, cached = check_cache(path, fingerprint, recipe, tokenizer)
-        return TokenFile(path, cached, meta, reused=True)
+        tokens = TokenFile(path, cached, meta, reused=True)
+        tokens.fingerprint = fingerprint
+        return tokens
     except StaleCache as why:
         if say is not None and os.path.exists(path):
             say(f"{why}; rebuilding it")
@@ -163,7 +165,9 @@ def open_tokens(path: str, source, recipe: dict | None = None, tokenizer=None, s
     if tokenizer is None:
         tokenizer, note = build_tokenizer(source, recipe, status)
     meta = write_cache(path, source, fingerprint, recipe, tokenizer, status)
-    return TokenFile(path, tokenizer, meta, reused=False, note=note)
+    tokens = TokenFile(path, tokenizer, meta, reused=False, note=note)
+    tokens.fingerprint = fingerprint
+    return tokens
 
 
 __all__ = ["TokenFile", "open_tokens", "check_cache", "read_meta", "tokenizer_sha256", "sidecar_of", "StaleCache"]

@@ -121,8 +121,9 @@ class GPT(Module):
                 raise TypeError("GPT: give a GPTConfig or the sizes (vocab_size, embed_dim, ...), not both")
             self.config = vocab_size
         else:
-            self.config = GPTConfig(vocab_size, embed_dim, num_layers, num_heads, max_seq_len, dropout, mlp_ratio,
-                                    layer_norm_eps)
+            self.config = GPTConfig(vocab_size, embed_dim=embed_dim, num_layers=num_layers, num_heads=num_heads,
+                                    max_seq_len=max_seq_len, dropout=dropout, mlp_ratio=mlp_ratio,
+                                    layer_norm_eps=layer_norm_eps)  # TinyTorch's names, so errors use them
         cfg = self.config
         self.token_embedding = Embedding(cfg.vocab_size, cfg.embed_dim)
         self.position_embedding = Embedding(cfg.max_seq_len, cfg.embed_dim)

@@ -1,7 +1,8 @@
 """Optimizers: SGD (momentum, weight decay), Adam, and AdamW (decoupled weight decay).
 
 Each keeps its parameters in one flat layout (`flat_params.py`), so a step is a handful of vectorised
-numpy calls over all weights. Hyper-parameters are checked by one set of rules, for the constructor and
+numpy calls over all weights. As in PyTorch, `params` may be a list of groups (dicts with "params" and
+an optional "weight_decay"), e.g. to decay matrices but not biases and LayerNorm gains (nanoGPT's AdamW). Hyper-parameters are checked by one set of rules, for the constructor and
 for `load_state_dict` alike; `check_state_dict` validates a whole state without changing anything.
 """
 
@@ -53,7 +54,7 @@ class Optimizer:
     def __init__(self, params, **hyperparameters):
         where = type(self).__name__
         checked = self._check_hyperparameters(hyperparameters, where)  # before anything changes
-        unique = list({id(p): p for p in parameter_list(params, where)}.values())
+        unique, decays = self._grouped(params, checked.get("weight_decay", 0.0), where)
         if not unique:
             raise ValueError(f"{where}: got an empty parameter list")
         for p in unique:
@@ -63,6 +64,7 @@ class Optimizer:
         self._apply_hyperparameters(checked)
         self.step_count = 0
         self._flat = FlatParameters(unique)
+        self._group_decay = decays  # per parameter: its group's weight_decay, None where the default applies
         if self._flat.flat is not None:  # state arrays in the same flat layout, viewed per parameter
             self._state = {name: np.zeros(self._flat.size, dtype=self._flat.flat.dtype) for name in self.state_names}
             views = {name: self._flat.slices(flat) for name, flat in self._state.items()}
@@ -71,6 +73,58 @@ class Optimizer:
             self._state = None
             self._param_state = [{name: np.zeros(p.shape, dtype=p.data.dtype) for name in self.state_names}
                                  for p in unique]
+
+    # ----- parameter groups --------------------------------------------------------------------
+    def _grouped(self, params, default_decay: float, where: str) -> tuple[list, list]:
+        """(unique parameters, per-parameter group weight_decay or None) from a parameter list or a list of groups."""
+        params = list(params) if not isinstance(params, dict) else [params]
+        if not any(isinstance(g, dict) for g in params):
+            unique = list({id(p): p for p in parameter_list(params, where)}.values())
+            return unique, [None] * len(unique)
+        unique, decays, seen = [], [], set()
+        for i, group in enumerate(params):
+            if not isinstance(group, dict) or "params" not in group:
+                raise TypeError(f"{where}: group {i} must be a dict with a 'params' list, got {describe(group)}")
+            other = sorted(str(k) for k in group if k not in ("params", "weight_decay"))
+            if other:
+                raise ValueError(f"{where}: group {i} sets {other}; only 'weight_decay' may differ between groups")
+            decay = _non_negative(group.get("weight_decay", default_decay), f"group {i} weight_decay", where)
+            if "weight_decay" in group and "weight_decay" not in self.hyperparameter_names:
+                raise ValueError(f"{where}: has no weight_decay to set per group")
+            for p in parameter_list(group["params"], where):
+                if id(p) in seen:
+                    raise ValueError(f"{where}: a parameter appears in more than one group (group {i})")
+                seen.add(id(p))
+                unique.append(p)
+                decays.append(decay if "weight_decay" in group else None)
+        return unique, decays
+
+    def _decay_runs(self, index: int | None = None) -> list:
+        """[(start, stop, weight_decay)] over the flat layout (index None) or over parameter `index` raveled."""
+        decays = [self.weight_decay if d is None else d for d in self._group_decay]
+        if index is not None:
+            return [(0, self.params[index].data.size, decays[index])] if decays[index] else []
+        offsets, runs = self._flat.offsets, []
+        for i, decay in enumerate(decays):
+            if not decay:
+                continue
+            if runs and runs[-1][1] == offsets[i] and runs[-1][2] == decay:
+                runs[-1] = (runs[-1][0], offsets[i + 1], decay)  # neighbours with one decay: one slice
+            else:
+                runs.append((offsets[i], offsets[i + 1], decay))
+        return runs
+
+    def _with_l2(self, data: np.ndarray, grad: np.ndarray, runs: list) -> np.ndarray:
+        """grad + weight_decay * data on each run (a new array; `grad` is never edited)."""
+        if not runs:
+            return grad
+        if runs == [(0, data.size, runs[0][2])]:
+            return grad + runs[0][2] * data
+        out, flat_data = grad.copy(), data.reshape(-1)
+        flat_out = out.reshape(-1)
+        for lo, hi, decay in runs:
+            flat_out[lo:hi] += decay * flat_data[lo:hi]
+        return out
 
     # ----- hyper-parameters --------------------------------------------------------------------
     def _check_hyperparameters(self, values: dict, where: str) -> dict:
@@ -122,7 +176,7 @@ class Optimizer:
                 flat = self._flat.gather_grads(where)
             if flat is not None:  # one update over the flat weights, gradients and state
                 self.step_count += 1
-                self._update(self._flat.flat, flat, self._state)
+                self._update(self._flat.flat, flat, self._state, self._decay_runs())
                 return
         grads = checked_grads(self.params, where)  # some gradients missing, or mixed dtypes: one by one
         present = [i for i, g in enumerate(grads) if g is not None]
@@ -131,10 +185,12 @@ class Optimizer:
         self._flat.check_shapes(where)
         self.step_count += 1
         for i in present:
-            self._update(self.params[i].data, grads[i], self._param_state[i])
+            self._update(self.params[i].data, grads[i], self._param_state[i], self._decay_runs(i))
 
-    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
-        """Update `data` in place from `grad` and `state` (flat or one parameter's); never edits `grad`."""
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict, decay: list) -> None:  # pragma: no cover
+        """Update `data` in place from `grad` and `state` (flat or one parameter's); never edits `grad`.
+
+        `decay` holds the weight-decay runs [(start, stop, weight_decay)] over `data` raveled."""
         raise NotImplementedError
 
     # ----- state -------------------------------------------------------------------------------
@@ -214,9 +270,8 @@ class SGD(Optimizer):
         if values["nesterov"] and values["momentum"] == 0:
             raise ValueError(f"{where}: nesterov=True needs a momentum > 0, got momentum={values['momentum']}")
 
-    def _update(self, data, grad, state):
-        if self.weight_decay:
-            grad = grad + self.weight_decay * data
+    def _update(self, data, grad, state, decay):
+        grad = self._with_l2(data, grad, decay)
         if self.momentum:
             buf = state["momentum_buffer"]
             buf *= self.momentum
@@ -236,18 +291,21 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 0.001, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, data, grad, state):
+    def _update(self, data, grad, state, decay):
         """The update, slice by slice over large contiguous arrays (`blocks`): each slice's dozen passes
         then run in cache instead of streaming four weight-sized arrays from memory a dozen times."""
+        if self.decoupled:
+            for lo, hi, weight_decay in decay:
+                if (lo, hi) == (0, data.size):  # one parameter (maybe not contiguous), or all of them
+                    data *= 1 - self.lr * weight_decay
+                else:  # a run of the flat buffer, which is contiguous
+                    data[lo:hi] *= 1 - self.lr * weight_decay
+        else:
+            grad = self._with_l2(data, grad, decay)
         in_blocks(self._update_slice, data, grad, state["exp_avg"], state["exp_avg_sq"])
 
     def _update_slice(self, data, grad, m, v):
         beta1, beta2 = self.betas
-        if self.weight_decay:
-            if self.decoupled:
-                data *= 1 - self.lr * self.weight_decay
-            else:
-                grad = grad + self.weight_decay * data
         t = self.step_count
         buf = grad * (1 - beta1)  # the one scratch array of the update
         m *= beta1
