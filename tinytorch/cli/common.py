@@ -120,9 +120,14 @@ def _from_checkpoint(call, path: str, **kwargs):
 
 def read_checkpoint_header(path: str) -> dict:
     """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
+    return read_checkpoint_once(path, tensors=False)[0]
+
+
+def read_checkpoint_once(path: str, tensors=("model.", "optim.")) -> tuple:
+    """(metadata, arrays) of a checkpoint from one read (nothing restored); problems are UserErrors."""
     from ..core.checkpoint import read_checkpoint
 
-    return _from_checkpoint(read_checkpoint, path, tensors=False)[0]
+    return _from_checkpoint(read_checkpoint, path, tensors=tensors)
 
 
 def model_config_of(meta: dict, path: str, vocab_size: int) -> dict:

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import UserError
 from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, make_tokenizer, model_config_of,
-                     non_negative_int, positive_int, read_checkpoint_header, read_text,
+                     non_negative_int, positive_int, read_checkpoint_once, read_text,
                      split_tokens, tokenizer_of, unknown_chars)
 from .train_files import RescuingSaver, TrainFiles, check_outputs, default_checkpoint, reason, warn
 
@@ -71,6 +71,7 @@ class TrainRun:
     kind: str  # tokenizer kind
     files: TrainFiles
     meta: dict | None  # the --resume checkpoint's metadata
+    arrays: dict | None  # and its tensors, from the same read
     tokenizer: object = None
     model: object = None
     trainer: object = None
@@ -135,9 +136,9 @@ def build(args) -> TrainRun:
 
     if args.lr is not None and not 0 < args.lr < 1:
         raise UserError(f"--lr must be in (0, 1), got {args.lr}")
-    meta = None
+    meta = arrays = None
     if args.resume:
-        meta = read_checkpoint_header(args.resume)
+        meta, arrays = read_checkpoint_once(args.resume)  # one read: settings, tokenizer and tensors
         if (meta.get("config") or {}).get("kind") != CHECKPOINT_KIND:
             raise UserError(f"'{args.resume}' is not a checkpoint of tinytorch train; cannot resume it")
     size, size_name, kind = _settings(args, meta)
@@ -145,7 +146,7 @@ def build(args) -> TrainRun:
     files = TrainFiles.next_to(args.out or args.resume or default_checkpoint(args.data, size_name, kind))
     check_outputs(files, args.data, args.resume, args.overwrite)
     text = read_text(args.data)
-    run = TrainRun(args, size, size_name, kind, files, meta)
+    run = TrainRun(args, size, size_name, kind, files, meta, arrays)
     run.tokenizer = tokenizer_of(meta, args.resume) if meta else make_tokenizer(kind, text, size)
     unknown = unknown_chars(run.tokenizer, text)
     if unknown:
@@ -179,11 +180,12 @@ def build(args) -> TrainRun:
 # ----- resume ------------------------------------------------------------------------------------
 def resume(run: TrainRun) -> None:
     """Weights, moments, RNG and counters from --resume; the schedule is rebuilt for the new --steps."""
-    from ..core.checkpoint import load_checkpoint
+    from ..core.checkpoint import restore_checkpoint
 
     path = run.args.resume
     try:
-        load_checkpoint(path, run.model, run.trainer.optimizer)
+        restore_checkpoint(path, run.meta, run.arrays, run.model, run.trainer.optimizer)
+        run.arrays = None  # the weights live in the model now
         run.trainer.load_state_dict((run.meta.get("extra") or {}).get("trainer"))
     except (TypeError, ValueError) as exc:
         raise UserError(f"'{path}' is incompatible: {exc}") from None

@@ -11,7 +11,7 @@ import numpy as np
 
 from .autograd import no_grad
 from .callbacks import EveryStep
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, read_checkpoint, restore_checkpoint, save_checkpoint
 from .grad_clip import clip_grad_norm
 from .schedule import CosineSchedule
 from .threads import model_threads
@@ -352,13 +352,14 @@ class Trainer:
 
     def load_checkpoint(self, path) -> dict:
         """Restore everything `save_checkpoint` wrote; the file is fully checked before anything changes."""
-        extra = load_checkpoint(path).get("extra")  # header only: check first
+        meta, arrays = read_checkpoint(path)  # one read: the trainer state and the tensors come from it
+        extra = meta.get("extra")
         state = extra.get("trainer") if isinstance(extra, dict) else None
         try:
             self._check_state(state)
         except ValueError as exc:
             raise ValueError(f"load_checkpoint: '{path}' has no valid trainer state: {exc}") from None
         schedule = self.schedule if hasattr(self.schedule, "load_state_dict") else None
-        meta = load_checkpoint(path, self.model, self.optimizer, schedule)
+        restore_checkpoint(path, meta, arrays, self.model, self.optimizer, schedule)
         self.load_state_dict(meta["extra"]["trainer"])
         return meta
