@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up (imports, parsing): no traceback
+        print("tinytorch: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     keep_freed_memory()  # the command owns its process: freed arrays are reused, not page-faulted in again
     parser = build_parser()
     args = parser.parse_args(argv)

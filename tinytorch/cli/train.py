@@ -270,6 +270,25 @@ def saved_where(saver, path: str) -> str:
     return where if where else "not saved (see the message above)"
 
 
+def interrupted_message(run: TrainRun, saver, exc: BaseException) -> str:
+    """What an interrupted run left, saying only what is true: a checkpoint is named only if it exists."""
+    from ..core.interrupts import Terminated
+
+    trainer, files = run.trainer, run.files
+    what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    if files.last in saver.saved or saver.rescued.get(files.last):
+        where = saved_where(saver, files.last)
+        if trainer.history["train_loss"]:
+            write_plot(run)
+        return (f"{what} at step {trainer.step}; checkpoint: {where}, loss log {files.log} (continue with: "
+                f"tinytorch train --data {run.args.data} --resume {where} --steps {run.size.steps})")
+    if run.args.resume:
+        return (f"{what} at step {trainer.step}; nothing new was saved, '{run.args.resume}' is unchanged "
+                f"(continue with: tinytorch train --data {run.args.data} --resume {run.args.resume} "
+                f"--steps {run.size.steps})")
+    return f"{what} before the first checkpoint was written; nothing was saved"
+
+
 def describe(run: TrainRun) -> str:
     model, tokenizer = run.model, run.tokenizer
     n_params = sum(p.data.size for p in model.parameters())
@@ -286,6 +305,7 @@ def _memory_hint(run: TrainRun) -> str:
 
 
 def run(args) -> int:
+    from ..core.interrupts import Terminated
     from ..core.training import NonFiniteLossError
 
     try:
@@ -308,11 +328,7 @@ def run(args) -> int:
     except MemoryError:
         warn(_memory_hint(train_run))
         return 1
-    except KeyboardInterrupt:
-        write_plot(train_run)
-        files = train_run.files
-        print(f"interrupted at step {trainer.step}; checkpoint: {saved_where(saver, files.last)}, "
-              f"loss log {files.log} (continue with: tinytorch train --data {args.data} --resume {files.last}"
-              f" --steps {train_run.size.steps})", flush=True)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (interrupts.Terminated): the same rescue
+        print(interrupted_message(train_run, saver, exc), flush=True)
+        return 143 if isinstance(exc, Terminated) else 130
     return report(train_run, saver, time.perf_counter() - start, first_step)
