@@ -81,8 +81,13 @@ def _main(argv: list[str] | None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from ..core.threads import num_threads
+    from ..core.threads import _usable_cores, num_threads
 
+    cores = _usable_cores()
+    if args.threads is not None and args.threads > cores:  # more threads than cores only slows BLAS down
+        print(f"tinytorch: --threads {args.threads} is more than the {cores} core(s) this process may use; "
+              f"using {cores}", file=sys.stderr)
+        args.threads = cores
     try:
         with num_threads(args.threads):  # the user's choice for the command (core/threads.py); None: tinytorch's
             return int(args.func(args) or 0)
