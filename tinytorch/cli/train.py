@@ -305,6 +305,15 @@ def _memory_hint(run: TrainRun) -> str:
 
 
 def run(args) -> int:
+    from .output_lock import OutputLock
+    from .train_files import TrainFiles
+
+    out = args.out or args.resume or default_checkpoint(args.data, args.size or "tiny", args.tokenizer or "char")
+    with OutputLock(TrainFiles.next_to(out).last, "train"):  # a second run with the same --out is refused
+        return _run(args)
+
+
+def _run(args) -> int:
     from ..core.interrupts import Terminated
     from ..core.training import NonFiniteLossError
 
