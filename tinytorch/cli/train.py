@@ -20,6 +20,7 @@ from . import UserError
 from .common import (CHECKPOINT_KIND, SIZES, ModelSize, finite_float, make_tokenizer, model_config_of,
                      non_negative_int, positive_int, read_checkpoint_once, read_text,
                      split_tokens, tokenizer_of, unknown_chars)
+from .memory_estimate import check_fits
 from .train_files import RescuingSaver, TrainFiles, check_outputs, default_checkpoint, reason, warn
 
 VAL_WINDOWS = 64  # validation windows evaluated each time (non-overlapping, from the held-out 10%)
@@ -163,7 +164,9 @@ def build(args) -> TrainRun:
         window = min(window, kwargs["max_seq_len"])
         run.model = GPT(**kwargs)
     else:
-        run.model = GPT(_gpt_config(size, run.tokenizer.vocab_size, window, args))
+        config = _gpt_config(size, run.tokenizer.vocab_size, window, args)
+        check_fits(config, size.batch_size, window, "--n-embd, --n-layer, --block-size or --batch-size")
+        run.model = GPT(config)
     optimizer = AdamW(run.model.parameters(), lr=size.lr, weight_decay=0.01)
     schedule = CosineSchedule(max_lr=size.lr, min_lr=size.lr / 10, total_steps=size.steps,
                               warmup_steps=min(50, size.steps // 10))
