@@ -30,7 +30,20 @@ def training_bytes(config, batch_size: int, window: int) -> int:
 
 
 def available_bytes() -> int | None:
-    """Memory the system can give this process now (MemAvailable), None where it cannot say."""
+    """Memory the system can give this process now: MemAvailable, or less under an address-space limit."""
+    free = _system_available()
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        limit = -1
+    if limit not in (-1, getattr(resource, "RLIM_INFINITY", -1)):
+        free = limit if free is None else min(free, limit)
+    return free
+
+
+def _system_available() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
