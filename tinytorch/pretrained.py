@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from .training.checkpoint import load_checkpoint, read_checkpoint
+from .training.checkpoint import CheckpointFile, restore_checkpoint
 from .nn.config import TINYTORCH_NAMES, GPTConfig, check_block_count
 from .runtime.fileio import as_path
 
@@ -40,14 +40,15 @@ def load_gpt_checkpoint(path, check_vocab: bool = True):
     from .nn.transformer import GPT
 
     path = as_path(path, "load_pretrained")
-    meta, _ = read_checkpoint(path, tensors=False)  # header only: config, tokenizer and tensor shapes
-    tokenizer = checkpoint_tokenizer(path, meta)
-    config = checkpoint_gpt_config(path, meta, tokenizer.vocab_size)
-    if check_vocab and config.vocab_size != tokenizer.vocab_size:
-        raise ValueError(f"'{path}' is inconsistent: model vocabulary {config.vocab_size} but tokenizer "
-                         f"vocabulary {tokenizer.vocab_size}")
-    model = GPT(config)
-    load_checkpoint(path, model, restore_rng=False)
+    with CheckpointFile(path) as f:  # one open handle: the header and the weights come from the same file
+        meta = f.meta
+        tokenizer = checkpoint_tokenizer(path, meta)
+        config = checkpoint_gpt_config(path, meta, tokenizer.vocab_size)
+        if check_vocab and config.vocab_size != tokenizer.vocab_size:
+            raise ValueError(f"'{path}' is inconsistent: model vocabulary {config.vocab_size} but tokenizer "
+                             f"vocabulary {tokenizer.vocab_size}")
+        model = GPT(config)
+        restore_checkpoint(path, meta, f.arrays(("model.",)), model, restore_rng=False)
     model.eval()
     return model, tokenizer, meta
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import tinytorch
+import tinytorch.runtime.threads
 
 from cli_helpers import run_cli
 
@@ -31,9 +32,10 @@ def test_doctor_alone_checks_python_packages_blas_threads_and_a_step(capsys):
 
 
 def test_doctor_reports_the_threads_it_was_told_to_use(capsys):
-    code, out, _ = run_cli(capsys, "doctor", "--threads", "3")
-    assert tinytorch.core.threads.policy().requested is None  # the command's choice ends with the command
+    threads = min(3, tinytorch.runtime.threads._usable_cores())  # more than the cores is capped (with a notice)
+    code, out, _ = run_cli(capsys, "doctor", "--threads", str(threads))
+    assert tinytorch.runtime.threads.policy().requested is None  # the command's choice ends with the command
     assert code == 0, out
     checks = _checks(out)
     assert checks["3. Threads"][1].startswith("fixed by you")
-    assert "on 3 BLAS thread(s)" in checks["4. Training step"][1]
+    assert f"on {threads} BLAS thread(s)" in checks["4. Training step"][1]

@@ -7,6 +7,7 @@ import importlib.metadata
 import pytest
 
 import tinytorch
+import tinytorch.runtime.threads
 from tinytorch.cli import SUBCOMMANDS, build_parser
 
 from cli_helpers import assert_one_line_error, run_cli, run_subprocess
@@ -42,4 +43,4 @@ def test_a_bad_thread_count_is_one_line_exit_2(capsys, value):
     code, _, err = run_cli(capsys, "doctor", "--threads", value)
     assert code == 2
     assert_one_line_error(err, f"--threads: expected a positive integer, got '{value}'")
-    assert tinytorch.core.threads.policy().requested is None  # nothing was set
+    assert tinytorch.runtime.threads.policy().requested is None  # nothing was set

@@ -57,14 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up (imports, parsing): no traceback
+        print("tinytorch: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     keep_freed_memory()  # the command owns its process: freed arrays are reused, not page-faulted in again
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from ..runtime.threads import num_threads
+    from ..runtime.threads import _usable_cores, num_threads
 
+    cores = _usable_cores()
+    if args.threads is not None and args.threads > cores:  # more threads than cores only slows BLAS down
+        print(f"tinytorch: --threads {args.threads} is more than the {cores} core(s) this process may use; "
+              f"using {cores}", file=sys.stderr)
+        args.threads = cores
     try:
         with num_threads(args.threads):  # the user's choice for the command (core/threads.py); None: tinytorch's
             return int(args.func(args) or 0)

@@ -37,19 +37,24 @@ def finite_float(text: str) -> float:
     return value
 
 
-def read_text(path: str) -> str:
-    """The UTF-8 text of `path`; a missing, unreadable, binary or empty file is a UserError."""
-    if not os.path.exists(path):
-        raise UserError(f"no such file: '{path}'")
-    if os.path.isdir(path):
-        raise UserError(f"'{path}' is a directory, not a text file")
+def read_utf8(path: str, option: str, limit: int | None = None) -> str:
+    """The UTF-8 text of regular file `path` (read once, at most `limit` bytes); every problem is a
+    UserError naming `option`, the file and the real cause (a device, a FIFO, a symlink loop...)."""
+    from ..runtime.fileread import read_regular
+
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        data = read_regular(path, option, limit)
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"'{path}' is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise UserError(f"cannot read '{path}': {exc.strerror}") from None
+        raise UserError(f"{option}: '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_text(path: str) -> str:
+    """The UTF-8 text of `path`; a missing, unreadable, non-regular, binary or empty file is a UserError."""
+    text = read_utf8(path, "--data")
     if not text.strip():
         raise UserError(f"'{path}' is empty: there is no text to train on")
     if "\x00" in text:
@@ -84,16 +89,21 @@ def _user_error(call, *args, **kwargs):
 
 def _from_checkpoint(call, path: str, **kwargs):
     """call(path, **kwargs) for a checkpoint path; a missing path, or a bad or unreadable file, is a UserError."""
-    if not os.path.exists(path):
+    if not os.path.lexists(path):  # a symlink loop exists (and says so when opened)
         raise UserError(f"no such checkpoint: '{path}'")
     return _user_error(call, path, **kwargs)
 
 
 def read_checkpoint_header(path: str) -> dict:
     """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
+    return read_checkpoint_once(path, tensors=False)[0]
+
+
+def read_checkpoint_once(path: str, tensors=("model.", "optim.")) -> tuple:
+    """(metadata, arrays) of a checkpoint from one read (nothing restored); problems are UserErrors."""
     from ..training.checkpoint import read_checkpoint
 
-    return _from_checkpoint(read_checkpoint, path, tensors=False)[0]
+    return _from_checkpoint(read_checkpoint, path, tensors=tensors)
 
 
 def model_config_of(meta: dict, path: str, vocab_size: int) -> dict:

@@ -20,12 +20,14 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from ..hf import save_pretrained
+    from .output_lock import OutputLock
 
-    model, tokenizer = load_pretrained_model(args.checkpoint)
-    try:
-        save_pretrained(model, tokenizer, args.directory)
-    except OSError as exc:
-        raise UserError(str(exc)) from None
+    with OutputLock(args.directory, "export"):  # a second export into the same folder is refused
+        model, tokenizer = load_pretrained_model(args.checkpoint)
+        try:
+            save_pretrained(model, tokenizer, args.directory)
+        except OSError as exc:
+            raise UserError(str(exc)) from None
     print(f"tinytorch export: wrote {args.directory} (config.json, model.safetensors, tokenizer.json); load it with "
           f"transformers.GPT2LMHeadModel.from_pretrained('{args.directory}')")
     n = model.config.block_size

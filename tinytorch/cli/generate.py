@@ -7,10 +7,11 @@ import sys
 import warnings
 
 from .errors import UserError
-from .common import finite_float, load_pretrained_model, non_negative_int, positive_int, unknown_chars
+from .common import finite_float, load_pretrained_model, non_negative_int, positive_int, read_utf8, unknown_chars
 
 SEPARATOR = "-" * 15  # printed between samples, as nanoGPT's sample.py does
 EMPTY_PROMPT = "\n"  # what an empty or missing prompt starts from, as nanoGPT's sample.py (start="\n")
+MAX_PROMPT_BYTES = 1 << 24  # 16 MiB: far more than any model's window; the model sees only its last tokens
 
 
 class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
@@ -51,17 +52,11 @@ def read_prompt(args) -> str:
     if args.prompt_file is None:
         prompt = args.prompt
     elif args.prompt_file == "-":
-        prompt = sys.stdin.read()
+        prompt = sys.stdin.read(MAX_PROMPT_BYTES + 1)  # bounded: stdin may be endless
+        if len(prompt) > MAX_PROMPT_BYTES:
+            raise UserError(f"--prompt-file -: the prompt on stdin is over {MAX_PROMPT_BYTES:,} characters")
     else:
-        try:
-            with open(args.prompt_file, encoding="utf-8") as f:
-                prompt = f.read()
-        except FileNotFoundError:
-            raise UserError(f"--prompt-file: no such file: '{args.prompt_file}'") from None
-        except UnicodeDecodeError as exc:
-            raise UserError(f"--prompt-file: '{args.prompt_file}' is not UTF-8 text ({exc.reason})") from None
-        except OSError as exc:
-            raise UserError(f"--prompt-file: cannot read '{args.prompt_file}': {exc.strerror}") from None
+        prompt = read_utf8(args.prompt_file, "--prompt-file", limit=MAX_PROMPT_BYTES)
     return prompt or EMPTY_PROMPT
 
 

@@ -19,8 +19,9 @@ from ..nn.config import GPTConfig
 from ..training.config import TrainConfig
 from .errors import UserError
 from ..data.sources import corpus_name
-from .common import (CHECKPOINT_KIND, model_config_of, non_negative_int, positive_int, read_checkpoint_header,
-                     tokenizer_of)
+from .common import CHECKPOINT_KIND, model_config_of, non_negative_int, positive_int, read_checkpoint_once, tokenizer_of
+from .memory_estimate import check_fits
+from .output_lock import OutputLock
 from .train_data import load_corpus, text_source
 from .train_files import RescuingSaver, TrainFiles, check_outputs, reason, warn
 from .train_settings import (MODEL_OPTIONS, NANOGPT_HINTS, PRESETS, TRAIN_OPTIONS, add_options, flag_of,
@@ -67,6 +68,8 @@ class TrainRun:
     data: object  # the text: data.sources.TextSource
     files: TrainFiles
     meta: dict | None  # the --resume checkpoint's metadata
+    arrays: dict | None  # and its tensors, from the same read
+    lock: object  # output_lock.OutputLock on the checkpoint path, held until the run ends
     tokenizer: object = None
     model: object = None
     trainer: object = None
@@ -126,16 +129,16 @@ def _note_changed_text(meta: dict, fingerprint) -> None:
               f"characters then, {fingerprint.chars:,} now); training goes on with the text as it is now", flush=True)
 
 
-def build(args) -> TrainRun:
-    """Check every setting and output path, then make the tokenizer, data and a fresh model and trainer."""
-    from ..data.dataloader import TokenWindowDataset
-    from ..nn.losses import CrossEntropyLoss
-    from ..core.random import manual_seed
-    from ..nn.transformer import GPT
+def _check_fits(config: GPTConfig, train: TrainConfig) -> None:
+    """UserError naming the estimate and the free memory when this model cannot train here."""
+    check_fits(config, train.batch_size, config.block_size, "--n-embd, --n-layer, --block-size or --batch-size")
 
-    meta = None
+
+def build(args) -> TrainRun:
+    """Check every setting and output path, take the output's lock, then make the tokenizer, data, model and trainer."""
+    meta = arrays = None
     if args.resume:
-        meta = read_checkpoint_header(args.resume)
+        meta, arrays = read_checkpoint_once(args.resume)  # one read: settings, tokenizer and tensors
         if (meta.get("config") or {}).get("kind") != CHECKPOINT_KIND:
             raise UserError(f"'{args.resume}' is not a checkpoint of tinytorch train; cannot resume it")
         if meta.get("optimizer") is None:
@@ -150,13 +153,30 @@ def build(args) -> TrainRun:
         preset = args.preset or preset_for(source.size)
         model_config, train = fresh_settings(args, preset)
         kind = args.tokenizer or "char"
+        _check_fits(dataclasses.replace(model_config, vocab_size=2), train)  # a lower bound, before tokenizing
     out = args.out or args.resume or run_name(corpus_name(specs), model_config, kind)
     if out != (args.out or args.resume):
         os.makedirs(os.path.dirname(out), exist_ok=True)  # runs/, for the default name
     files = TrainFiles.next_to(out)
-    check_outputs(files, source.files, args.resume, args.overwrite)
-    run = TrainRun(args, model_config, train, preset, kind, source, files, meta)
-    corpus = load_corpus(source, args, files.last, kind, PRESETS[preset].bpe_vocab, model_config.block_size,
+    lock = OutputLock(files.last, "train").acquire()  # a second run with the same --out is refused here
+    run = TrainRun(args, model_config, train, preset, kind, source, files, meta, arrays, lock)
+    try:
+        check_outputs(files, source.files, args.resume, args.overwrite)
+        return _populate(run)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _populate(run: TrainRun) -> TrainRun:
+    """The tokenized text, the model and its trainer of a run whose settings and outputs are checked."""
+    from ..data.dataloader import TokenWindowDataset
+    from ..nn.losses import CrossEntropyLoss
+    from ..core.random import manual_seed
+    from ..nn.transformer import GPT
+
+    args, meta, source, kind, model_config, train = run.args, run.meta, run.data, run.kind, run.model_config, run.train
+    corpus = load_corpus(source, args, run.files.last, kind, PRESETS[run.preset].bpe_vocab, model_config.block_size,
                          tokenizer_of(meta, args.resume) if meta else None, progress=not args.no_progress)
     if meta:
         _note_changed_text(meta, corpus.fingerprint)
@@ -170,13 +190,15 @@ def build(args) -> TrainRun:
         run.model = GPT(GPTConfig.from_dict(kwargs))
         window = min(window, run.model.config.block_size)
     else:
-        run.model = GPT(dataclasses.replace(model_config, vocab_size=run.tokenizer.vocab_size, block_size=window))
+        config = dataclasses.replace(model_config, vocab_size=run.tokenizer.vocab_size, block_size=window)
+        _check_fits(config, train)
+        run.model = GPT(config)
     run.trainer = train.make_trainer(run.model, CrossEntropyLoss())
     run.window = window
     run.train_set = TokenWindowDataset(train_ids, window)  # memmap views: batches are read, not the whole stream
     run.val_set = TokenWindowDataset(val_ids, window, stride=max(1, window // 2))
     run.config = {"kind": CHECKPOINT_KIND, "model": run.model.config.to_dict(),
-                  "train": {"settings": train.to_dict(), "preset": preset, "tokenizer": kind, "block_size": window,
+                  "train": {"settings": train.to_dict(), "preset": run.preset, "tokenizer": kind, "block_size": window,
                             "data": [os.path.abspath(f) for f in source.files],
                             "data_chars": corpus.fingerprint.chars, "data_sha256": corpus.fingerprint.sha256,
                             "chars_per_token": run.chars_per_token, "seed": args.seed}}
@@ -186,11 +208,12 @@ def build(args) -> TrainRun:
 # ----- resume ------------------------------------------------------------------------------------
 def resume(run: TrainRun) -> None:
     """Weights, moments, RNG and counters from --resume; the schedule is rebuilt for the new --max-iters."""
-    from ..training.checkpoint import load_checkpoint
+    from ..training.checkpoint import restore_checkpoint
 
     path = run.args.resume
     try:
-        load_checkpoint(path, run.model, run.trainer.optimizer)
+        restore_checkpoint(path, run.meta, run.arrays, run.model, run.trainer.optimizer)
+        run.arrays = None  # the weights live in the model now
         run.trainer.load_state_dict((run.meta.get("extra") or {}).get("trainer"))
     except (TypeError, ValueError) as exc:
         raise UserError(f"'{path}' is incompatible: {exc}") from None
@@ -332,6 +355,24 @@ def describe_shape(model) -> str:
     return f"{c.n_layer} layer(s), {c.n_head} heads, {c.n_embd} wide"
 
 
+def interrupted_message(run: TrainRun, saver, exc: BaseException) -> str:
+    """What an interrupted run left, saying only what is true: a checkpoint is named only if it exists."""
+    from ..training.interrupts import Terminated
+
+    trainer, files = run.trainer, run.files
+    what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    if files.last in saver.saved or saver.rescued.get(files.last):
+        where = saved_where(saver, files.last)
+        if trainer.history["train_loss"]:
+            write_plot(run)
+        return (f"{what} at step {trainer.step}; checkpoint: {where}, loss log {files.log} (continue with: "
+                f"tinytorch train --resume {where} --max-iters {run.train.max_iters})")
+    if run.args.resume:
+        return (f"{what} at step {trainer.step}; nothing new was saved, '{run.args.resume}' is unchanged "
+                f"(continue with: tinytorch train --resume {run.args.resume} --max-iters {run.train.max_iters})")
+    return f"{what} before the first checkpoint was written; nothing was saved"
+
+
 def describe(run: TrainRun) -> str:
     model, tokenizer, t = run.model, run.tokenizer, run.train
     n_params = sum(p.data.size for p in model.parameters())
@@ -350,16 +391,25 @@ def _memory_hint(run: TrainRun) -> str:
 
 
 def run(args) -> int:
-    from ..training.trainer import NonFiniteLossError
-    from .train_log import RunStats
-
     try:
         train_run = build(args)
-        if train_run.meta:
-            resume(train_run)
     except MemoryError:
         warn("out of memory preparing the model: lower --n-embd, --n-layer or --block-size (or use a smaller text)")
         return 1
+    try:
+        if train_run.meta:
+            resume(train_run)
+        return _train(train_run)
+    finally:
+        train_run.lock.release()
+
+
+def _train(train_run: TrainRun) -> int:
+    """The loop and its report; the exit code (0, or 1 diverged / out of memory, 130 Ctrl-C, 143 SIGTERM)."""
+    from ..training.interrupts import Terminated
+    from ..training.trainer import NonFiniteLossError
+    from .train_log import RunStats
+
     print(describe(train_run), flush=True)
     trainer = train_run.trainer
     seconds_before = float((train_run.meta or {}).get("extra", {}).get("seconds", 0.0) or 0.0) if train_run.meta else 0.0
@@ -374,11 +424,7 @@ def run(args) -> int:
     except MemoryError:
         warn(_memory_hint(train_run))
         return 1
-    except KeyboardInterrupt:
-        write_plot(train_run)
-        files = train_run.files
-        print(f"interrupted at step {trainer.step}; checkpoint: {saved_where(saver, files.last)}, "
-              f"loss log {files.log} (continue with: tinytorch train --resume {files.last}"
-              f" --max-iters {train_run.train.max_iters})", flush=True)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (interrupts.Terminated): the same rescue
+        print(interrupted_message(train_run, saver, exc), flush=True)
+        return 143 if isinstance(exc, Terminated) else 130
     return report(train_run, saver, stats, first_step)

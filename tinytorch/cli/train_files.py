@@ -84,16 +84,17 @@ class RescuingSaver:
     """Calls `save(path, val_loss)`; when that fails, says why in one line and saves to a temporary file.
 
     `rescued[path]` is where the weights meant for `path` went (None if the fallback failed too); a later
-    successful save to `path` clears it.
+    successful save to `path` clears it. `saved` holds the paths this run wrote.
     """
 
     def __init__(self, save):
-        self.save, self.rescued = save, {}
+        self.save, self.rescued, self.saved = save, {}, set()
 
     def __call__(self, path: str, val_loss) -> None:
         try:
             self.save(path, val_loss)
             self.rescued.pop(path, None)
+            self.saved.add(path)
             return
         except OSError as exc:
             why = reason(exc, path)

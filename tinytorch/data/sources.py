@@ -11,7 +11,10 @@ import codecs
 import glob
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
+
+from ..runtime.fileread import kind_of, open_regular, os_error_text
 
 SEPARATOR = "\n\n"  # written between two files (one blank line)
 BLOCK_BYTES = 4 << 20  # bytes read (and decoded) at a time
@@ -41,6 +44,11 @@ def resolve(specs) -> list[str]:
                                  f"put text files there or name the files themselves")
         elif os.path.exists(spec):
             found = [spec]
+        elif os.path.lexists(spec):  # a link to nowhere, or a loop: say which
+            try:
+                os.stat(spec)
+            except OSError as exc:
+                raise ValueError(os_error_text(exc, spec)) from None
         elif glob.has_magic(spec):
             found = [f for f in glob.glob(spec, recursive=True) if os.path.isfile(f)]
             if not found:
@@ -49,7 +57,12 @@ def resolve(specs) -> list[str]:
         else:
             raise ValueError(f"no such file or folder: '{spec}'")
         files += found
-    return sorted(dict.fromkeys(os.path.normpath(f) for f in files))
+    files = sorted(dict.fromkeys(os.path.normpath(f) for f in files))
+    for path in files:  # a device or FIFO never ends (or never starts): refused before anything is read
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"'{path}' is {kind_of(mode)}, not a regular file; give a text file on disk")
+    return files
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ class TextSource:
             if i:
                 yield None, SEPARATOR.encode("utf-8")
             try:
-                with open(path, "rb") as f:
+                with open_regular(path, "--data") as f:
                     while block := f.read(self.block_bytes):
                         yield path, block
             except OSError as exc:

@@ -57,7 +57,8 @@ def generate(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, t
                     logits = model(pending, kv_cache=cache).data[:, -1]
                 else:
                     logits = model(ids[:, -window:]).data[:, -1]  # (B, V)
-                step_logits.append(logits)
+                if return_logits:  # a view pins the whole (B, T, V) output: copy the last row, only when returned
+                    step_logits.append(logits.copy())
                 next_ids = sample_checked(logits, rng, temperature, top_k, top_p)  # options checked above
                 ids = np.concatenate([ids, next_ids[:, None]], axis=1)
                 pending = next_ids[:, None]
@@ -85,14 +86,15 @@ def generate_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop
         raise ValueError("generate_text: the prompt encodes to no tokens")
     new_text = ""
     produced = 0
-    ids = np.asarray(prompt_ids)
+    ids = np.asarray(prompt_ids[-getattr(model, "max_seq_len", len(prompt_ids)):])  # only what the model can see
+    start = len(ids)
     chunk = max_new_tokens if not stop else min(max_new_tokens, 16)
     # Generate in chunks so a stop string ends the work early.
     while produced < max_new_tokens:
         n = min(chunk, max_new_tokens - produced)
         ids = generate(model, ids, n, **options)
         produced += n
-        new_text = tokenizer.decode(ids[len(prompt_ids):].tolist())
+        new_text = tokenizer.decode(ids[start:].tolist())
         if stop and any(s in new_text for s in stop):
             break
     if stop:

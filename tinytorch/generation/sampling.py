@@ -42,6 +42,17 @@ def _filter(logits: np.ndarray, top_k: int | None, top_p: float | None) -> np.nd
     return logits
 
 
+def check_finite_logits(logits: np.ndarray) -> None:
+    """ValueError unless every row holds no NaN or +inf and at least one logit above -inf."""
+    bad = np.isnan(logits) | np.isposinf(logits)  # (B, V)
+    empty = np.isneginf(logits).all(axis=-1)  # (B,)
+    if bad.any() or empty.any():
+        row = int(np.flatnonzero(bad.any(axis=-1) | empty)[0])
+        what = "NaN" if np.isnan(logits[row]).any() else "+inf" if bad[row].any() else "only -inf"
+        raise ValueError(f"generate: the logits of row {row} hold {what}; no token can be sampled from them "
+                         f"(does the model hold NaN/inf weights, or did its training diverge?)")
+
+
 def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
                 top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """Next ids (B,) from logits (B, V). temperature 0 means greedy (argmax)."""
@@ -50,10 +61,22 @@ def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float
 
 def sample_checked(logits: np.ndarray, rng: np.random.Generator, temperature: float, top_k: int | None,
                    top_p: float | None) -> np.ndarray:
-    """sample_next on options already checked (by check_sampling): what generate calls once per token."""
+    """sample_next on options already checked (by check_sampling): what generate calls once per token.
+
+    NaN or +inf logits (a model with broken weights) are a ValueError, never a token. A temperature so
+    small that logits / temperature overflows is greedy for that row: the limit of sampling as T -> 0.
+    """
+    logits = np.asarray(logits, dtype=np.float64)  # (B, V)
+    check_finite_logits(logits)
     if temperature == 0:
         return np.argmax(logits, axis=-1)
-    filtered = _filter(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)
+    with np.errstate(over="ignore"):
+        scaled = logits / temperature
+    overflow = (np.isinf(scaled) & ~np.isinf(logits)).any(axis=-1)  # (B,)
+    if overflow.all():
+        return np.argmax(logits, axis=-1)
+    scaled[overflow] = np.where(logits[overflow] == logits[overflow].max(axis=-1, keepdims=True), 0.0, -np.inf)
+    filtered = _filter(scaled, top_k, top_p)
     probs = softmax_array(filtered, axis=-1)
     # Inverse-CDF sampling with one uniform draw per row: reproducible for a given generator state.
     cdf = np.cumsum(probs, axis=-1)

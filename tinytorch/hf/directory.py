@@ -2,8 +2,8 @@
 
 The directory holds config.json, model.safetensors, tokenizer.json, tokenizer_config.json and
 special_tokens_map.json, which `GPT2LMHeadModel.from_pretrained` and `AutoTokenizer.from_pretrained`
-load. Every file is written atomically; only a new or empty directory, or an earlier tinytorch
-export (its model.safetensors carries our mark), is written into.
+load. The folder is written atomically as a whole (aside, then swapped in); only a new or empty
+directory, or an earlier tinytorch export (its model.safetensors carries our mark), is replaced.
 """
 
 from __future__ import annotations
@@ -79,10 +79,35 @@ def save_pretrained(model, tokenizer, directory) -> str:
         "special_tokens_map.json": json.dumps({k: v for k, v in tok_config.items() if k.endswith("_token")},
                                               ensure_ascii=False),
     }
-    os.makedirs(directory, exist_ok=True)
-    for name, data in files.items():
-        atomic_write(os.path.join(directory, name), data)
+    _write_folder(directory, files)
     return directory
+
+
+def _write_folder(directory: str, files: dict) -> None:
+    """Write `files` into a new sibling folder, then swap it in: a failure (disk full) leaves an earlier
+    export exactly as it was and no partial folder behind, so the retry works."""
+    import shutil
+    import uuid
+
+    parent, name = os.path.split(os.path.abspath(directory))
+    aside = os.path.join(parent, f".{name}.{uuid.uuid4().hex}.tmp")
+    old = os.path.join(parent, f".{name}.{uuid.uuid4().hex}.old")
+    try:
+        os.mkdir(aside)
+        for file_name, data in files.items():
+            atomic_write(os.path.join(aside, file_name), data)
+        if os.path.isdir(directory):
+            os.rename(directory, old)  # the earlier export (or an empty folder) steps aside...
+            try:
+                os.rename(aside, directory)  # ...and the complete new one takes its name
+            except BaseException:
+                os.rename(old, directory)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(aside, directory)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 _FLOAT_DTYPES = ("F32", "F16", "F64")  # what numpy holds; bfloat16 it does not

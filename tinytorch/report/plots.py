@@ -58,7 +58,8 @@ def loss_curve_figure(train_losses, val_steps=(), val_losses=(), title: str = "T
     if len(val_losses):
         ax.plot(list(val_steps), list(val_losses), "o-", color="#e6550d", label="validation")
     loss_axes(ax, title)
-    ax.legend()
+    if len(train_losses) or len(val_losses):  # an empty legend is a matplotlib warning, not a plot
+        ax.legend()
     return fig
 
 

@@ -12,19 +12,18 @@ import os
 import sys
 
 import numpy as np
-from safetensors import safe_open
 from safetensors.numpy import save as _serialize
 
 from ..nn.config import GPTConfig
 from ..runtime.fileio import as_path, atomic_write, short_list
 from ..core.random import get_rng, get_rng_state, set_rng_state
+from ..runtime.safetensors_file import MAX_HEADER_BYTES, SafetensorsFile  # noqa: F401 (re-exported)
 from ..core.validation import check_bool, check_int
 from ..text.tokenization import Tokenizer
 
 FORMAT_NAME = "tinytorch-checkpoint"
 FORMAT_VERSION = 1
 METADATA_KEY = "tinytorch"  # the safetensors header metadata entry holding our JSON blob
-MAX_HEADER_BYTES = 100_000_000  # refuse bigger JSON headers before reading them (safetensors' own limit)
 
 
 def _json(value, what: str) -> str:
@@ -96,23 +95,9 @@ def _bad(path: str, what: str) -> ValueError:
     return ValueError(f"load_checkpoint: '{path}' {what}")
 
 
-def _check_header_length(path: str) -> None:
-    """The 8-byte little-endian header length must fit the file and the size limit; checked before parsing."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(8)
-    unreadable = "is not a readable safetensors file (truncated or corrupt?)"
-    if len(head) < 8:
-        raise _bad(path, f"{unreadable}: it is {size} bytes, too short to hold the 8-byte header length")
-    length = int.from_bytes(head, "little")
-    if length > MAX_HEADER_BYTES:
-        raise _bad(path, f"{unreadable}: it declares a {length}-byte header, over the {MAX_HEADER_BYTES}-byte limit")
-    if 8 + length > size:
-        raise _bad(path, f"{unreadable}: it declares a {length}-byte header but has only {size} bytes")
-
-
 def _check_tokenizer(path: str, state) -> None:
     """A tokenizer of a type tinytorch knows must rebuild (bounded work); other dicts belong to the caller."""
+
     if not isinstance(state, dict):
         raise _bad(path, f"has a malformed tokenizer {state!r:.80} (expected a dict)")
     if isinstance(state.get("type"), str) and state["type"] in Tokenizer.registry:
@@ -147,37 +132,69 @@ def _read_blob(header: dict, path: str) -> dict:
     return blob
 
 
+class CheckpointFile:
+    """A checkpoint held open: `meta` checked on opening, `arrays(prefixes)` read later from the same handle.
+
+    Holding one handle means the header and the tensors come from one file even when a writer replaces
+    it meanwhile (an atomic rename leaves this handle on the old file). Use as a context manager.
+    """
+
+    def __init__(self, path):
+        self.path = path = as_path(path, "load_checkpoint")
+        try:
+            self._file = SafetensorsFile(path, "load_checkpoint")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"load_checkpoint: no checkpoint file at '{path}'") from None
+        except ValueError as exc:
+            if str(exc).startswith("load_checkpoint:"):  # not a regular file: the message names it
+                raise
+            raise _bad(path, f"is not a readable safetensors file (truncated or corrupt?): {exc}") from None
+        try:
+            self.meta = self._check(self._file)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _check(self, f: SafetensorsFile) -> dict:
+        blob = _read_blob(f.metadata, self.path)
+        foreign = [k for k in f.keys() if not k.startswith(("model.", "optim."))]
+        if foreign:
+            raise _bad(self.path, f"holds tensors outside model./optim.: {short_list(foreign)}")
+        blob["shapes"] = {key: f.shape(key) for key in f.keys()}
+        return blob
+
+    def arrays(self, prefixes=("model.", "optim.")) -> dict:
+        """{key: array} of the tensors whose keys start with one of `prefixes`, dtypes checked."""
+        recorded = self.meta.get("dtypes") or {}
+        arrays = {}
+        for key in self._file.keys():
+            if key.startswith(tuple(prefixes or ())):
+                arrays[key] = arr = self._file.tensor(key)
+                if recorded.get(key) != arr.dtype.str:
+                    raise _bad(self.path, f"tensor '{key:.80}' is {arr.dtype} but the metadata records "
+                                          f"{recorded.get(key)!r:.40}")
+        return arrays
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def read_checkpoint(path, tensors=("model.", "optim.")) -> tuple[dict, dict]:
     """(metadata, {key: array}) of a checkpoint, structure checked, nothing restored.
 
     Only tensors whose keys start with a prefix in `tensors` are read; with `tensors=()` (or False)
     only the header is (the arrays dict is empty). `metadata["model_config"]` is a validated
     `GPTConfig` (or None); `metadata["shapes"]` maps every tensor key to its shape.
-    Raises FileNotFoundError or ValueError naming the file.
+    The file is opened once. Raises FileNotFoundError, OSError or ValueError naming the file.
     """
-    path = as_path(path, "load_checkpoint")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"load_checkpoint: no checkpoint file at '{path}'")
-    _check_header_length(path)
-    try:
-        with safe_open(path, framework="numpy") as f:
-            header = f.metadata() or {}
-            shapes = {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}
-            wanted = tuple(tensors or ())
-            arrays = {key: f.get_tensor(key) for key in shapes if key.startswith(wanted)}
-    except Exception as exc:  # safetensors raises its own error type for truncated or malformed files
-        raise _bad(path, f"is not a readable safetensors file (truncated or corrupt?): "
-                         f"{type(exc).__name__}: {str(exc):.200}") from None
-    blob = _read_blob(header, path)
-    foreign = [k for k in shapes if not k.startswith(("model.", "optim."))]
-    if foreign:
-        raise _bad(path, f"holds tensors outside model./optim.: {short_list(foreign)}")
-    recorded = blob.get("dtypes") or {}
-    for key, arr in arrays.items():
-        if recorded.get(key) != arr.dtype.str:
-            raise _bad(path, f"tensor '{key:.80}' is {arr.dtype} but the metadata records {recorded.get(key)!r:.40}")
-    blob["shapes"] = shapes
-    return blob, arrays
+    with CheckpointFile(path) as f:
+        return f.meta, f.arrays(tensors)
 
 
 def _check_arrays(path: str, what: str, found: dict, expected: dict) -> None:
@@ -248,6 +265,17 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, *, restore_
     _check_targets("load_checkpoint", model, optimizer, schedule)
     wanted = tuple(prefix for prefix, obj in (("model.", model), ("optim.", optimizer)) if obj is not None)
     blob, arrays = read_checkpoint(path, tensors=wanted)
+    return restore_checkpoint(path, blob, arrays, model, optimizer, schedule, restore_rng=restore_rng)
+
+
+def restore_checkpoint(path, blob: dict, arrays: dict, model=None, optimizer=None, schedule=None, *,
+                       restore_rng: bool | None = None) -> dict:
+    """`load_checkpoint` on what `read_checkpoint` returned: check everything, then apply; returns `blob`.
+
+    For callers that read the file once and build from that read (the model's shape from the header,
+    then its weights), so nothing comes from a file that was replaced in between.
+    """
+    _check_targets("load_checkpoint", model, optimizer, schedule)
     model_state = optim_state = None
     if model is not None:
         model_state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}

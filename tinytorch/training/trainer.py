@@ -11,8 +11,10 @@ import numpy as np
 
 from ..core.autograd import no_grad
 from .callbacks import EveryStep
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, read_checkpoint, restore_checkpoint, save_checkpoint
 from ..optim.grad_clip import clip_grad_norm
+from .interrupts import InterruptGuard
+from ..core.random import get_rng_state, set_rng_state
 from ..optim.schedule import CosineSchedule
 from ..runtime.threads import model_threads
 from ..core.validation import check_float, check_int, describe
@@ -74,6 +76,9 @@ class Trainer:
         self.history["eval_loss"] = self.history["val_loss"]  # TinyTorch's name for the same list
         self.should_stop = False  # set by a callback to end `fit` after the current step
         self._callbacks = []
+        self._interrupts = InterruptGuard()  # Ctrl-C/SIGTERM wait for an optimizer step to finish
+        self._rng_at_step = None  # the RNG as the last completed step left it (what a checkpoint must hold)
+        self._recorded_step = 0  # the last step `fit` recorded in history
         self._params = list(getattr(optimizer, "params", None) or model.parameters())
         self._forward = model if callable(model) else model.forward
         sched = self.schedule
@@ -164,13 +169,15 @@ class Trainer:
             # a finite loss can still have NaN gradients (sqrt at 0, ...)
             self._abort(f"Trainer: a gradient holds NaN or inf at step {self.step}; "
                         f"stopped before the optimizer step, the weights are unchanged")
-        if self._lr_fn is not None:
-            self.optimizer.lr = self.current_lr()
-        self.optimizer.step()
-        self.optimizer.zero_grad()
-        self.last_loss = self._window_loss / count
-        self.step += 1
-        self._reset_window()
+        with self._interrupts.critical():  # the weights and the counters change together or not at all
+            if self._lr_fn is not None:
+                self.optimizer.lr = self.current_lr()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+            self.last_loss = self._window_loss / count
+            self.step += 1
+            self._reset_window()
+            self._rng_at_step = get_rng_state()
 
     def flush(self) -> bool:
         """Step on a partly filled accumulation window (end of an epoch); True if a step was taken."""
@@ -230,10 +237,27 @@ class Trainer:
         val_loss, _ = self.evaluate(val_loader)
         self._emit("on_eval", val_loss)
 
+    def _record_step(self) -> None:
+        if self._recorded_step != self.step:
+            self.history["train_loss"].append(self.last_loss)
+            self.history["learning_rates"].append(float(self.optimizer.lr))
+            self._recorded_step = self.step
+
+    def _roll_back_window(self) -> None:
+        """After an interrupt: drop the unfinished window and put the RNG back to where the last step left it.
+
+        So a checkpoint saved now resumes exactly: the interrupted window's batch draws (and dropout
+        masks) are drawn again, as in a run that was never interrupted.
+        """
+        self.optimizer.zero_grad()
+        self._reset_window()
+        if self._rng_at_step is not None:
+            set_rng_state(self._rng_at_step)
+        self._record_step()
+
     def _after_step(self, val_loader, eval_every, end_step) -> bool:
         """Record the step, evaluate when due, run the callbacks. True means stop."""
-        self.history["train_loss"].append(self.last_loss)
-        self.history["learning_rates"].append(float(self.optimizer.lr))
+        self._record_step()
         self._emit("on_step_end", self.last_loss)
         if val_loader is not None and eval_every and (self.step % eval_every == 0 or self.step == end_step):
             self._validate(val_loader)
@@ -249,7 +273,9 @@ class Trainer:
         `eval_every`. `callbacks` are `Callback`s (see `tinytorch.core.callbacks`); `callback(trainer)`
         runs after each step and stops training with a truthy return. A partly filled accumulation window
         at the end of an epoch still makes its step. On Ctrl-C each callback's `on_interrupt` runs, then
-        KeyboardInterrupt propagates.
+        KeyboardInterrupt propagates. SIGTERM is handled the same way (as `interrupts.Terminated`, a
+        KeyboardInterrupt). Either one rolls back the unfinished accumulation window and the RNG draws made
+        for it first, so a checkpoint saved by `on_interrupt` resumes exactly as if never interrupted.
         """
         if (epochs is None) == (steps is None):
             raise ValueError(f"Trainer.fit: give exactly one of epochs ({epochs}) or steps ({steps})")
@@ -262,12 +288,16 @@ class Trainer:
         self._callbacks = list(callbacks) + ([EveryStep(callback)] if callback is not None else [])
         self.should_stop = False
         end_step = self.step + limit if steps is not None else None
+        self._rng_at_step, self._recorded_step = get_rng_state(), self.step
         self._emit("on_fit_start")
-        try:
-            self._loop(train_loader, limit, end_step, val_loader, eval_every)
-        except KeyboardInterrupt:
-            self._emit("on_interrupt")
-            raise
+        with self._interrupts:
+            try:
+                self._loop(train_loader, limit, end_step, val_loader, eval_every)
+            except KeyboardInterrupt:
+                with self._interrupts.critical():  # a second Ctrl-C waits for the rescue save
+                    self._roll_back_window()
+                    self._emit("on_interrupt")
+                raise
         self._emit("on_fit_end")
         return self.history
 
@@ -352,13 +382,14 @@ class Trainer:
 
     def load_checkpoint(self, path) -> dict:
         """Restore everything `save_checkpoint` wrote; the file is fully checked before anything changes."""
-        extra = load_checkpoint(path).get("extra")  # header only: check first
+        meta, arrays = read_checkpoint(path)  # one read: the trainer state and the tensors come from it
+        extra = meta.get("extra")
         state = extra.get("trainer") if isinstance(extra, dict) else None
         try:
             self._check_state(state)
         except ValueError as exc:
             raise ValueError(f"load_checkpoint: '{path}' has no valid trainer state: {exc}") from None
         schedule = self.schedule if hasattr(self.schedule, "load_state_dict") else None
-        meta = load_checkpoint(path, self.model, self.optimizer, schedule)
+        restore_checkpoint(path, meta, arrays, self.model, self.optimizer, schedule)
         self.load_state_dict(meta["extra"]["trainer"])
         return meta
