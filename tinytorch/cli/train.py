@@ -264,14 +264,13 @@ def validation_batches(val_set, batch_size: int, batches: int) -> list:
 
 def callbacks(run: TrainRun, saver, stats) -> list:
     """Checkpoints (last and best), the loss log, the per-evaluation line and, on a terminal, the bar."""
-    from ..training.callbacks import Checkpoints
-    from .train_log import EvalLines, LossLog, ProgressBar, earlier_times
+    from ..training.callbacks import Checkpoints, EvalLines, LossLog, ProgressBar, earlier_times
 
     total = run.train.max_iters
-    bar = ProgressBar(stats, total, disable=run.args.no_progress or not sys.stdout.isatty())
-    lines = EvalLines(stats, total, run.train.batch_size * run.window, write=bar.write)
+    bar = ProgressBar(total, disable=run.args.no_progress or not sys.stdout.isatty(), stats=stats)
+    lines = EvalLines(total, run.train.batch_size * run.window, write=bar.write, stats=stats)
     earlier = {s: t for s, t in earlier_times(run.files.log).items() if s <= run.trainer.step} if run.meta else {}
-    log = LossLog(run.files.log, stats, on_error=lambda exc: warn(reason(exc, run.files.log)), earlier=earlier)
+    log = LossLog(run.files.log, on_error=lambda exc: warn(reason(exc, run.files.log)), stats=stats, earlier=earlier)
     return [stats, Checkpoints(saver, run.files.last, run.files.best), log, lines, bar]
 
 
@@ -408,7 +407,7 @@ def _train(train_run: TrainRun) -> int:
     """The loop and its report; the exit code (0, or 1 diverged / out of memory, 130 Ctrl-C, 143 SIGTERM)."""
     from ..training.interrupts import Terminated
     from ..training.trainer import NonFiniteLossError
-    from .train_log import RunStats
+    from ..training.callbacks import RunStats
 
     print(describe(train_run), flush=True)
     trainer = train_run.trainer

@@ -6,13 +6,16 @@ callbacks, so one loop serves the CLI, the experiments and user scripts (as in K
 
 from __future__ import annotations
 
+import csv
 import math
+import os
 import time
 
 from ..core.validation import check_float, check_int
 from ..runtime.fileio import atomic_write
 
-__all__ = ["Callback", "EveryStep", "EveryEval", "EarlyStopping", "EvalLines", "ProgressBar", "Checkpoints", "LossLog"]
+__all__ = ["Callback", "EveryStep", "EveryEval", "EarlyStopping", "RunStats", "EvalLines", "ProgressBar", "Checkpoints",
+           "LossLog", "earlier_times"]
 
 
 class Callback:
@@ -72,50 +75,98 @@ class EarlyStopping(Callback):
             trainer.should_stop = True
 
 
-class EvalLines(Callback):
-    """One plain line per evaluation, like nanoGPT's: step, train and val loss, lr, tokens/s, seconds.
+class RunStats(Callback):
+    """What the evaluation lines, the bar and the loss log share: the train loss since the last evaluation
+    (nanoGPT's), the latest validation loss, and the seconds of training counted across a resume.
 
-    The train loss is the mean over the steps since the previous evaluation. `write` prints a line
-    (a progress bar's `write` keeps the bar below the lines on a terminal).
+    With `chars_per_token` (characters of text per token), every loss also reads in bits per character,
+    so runs with different tokenizers compare: bpc = loss / ln 2 / chars_per_token.
     """
 
-    def __init__(self, total_steps: int, tokens_per_step: int, write=print):
-        self.total_steps, self.tokens_per_step, self.write = total_steps, tokens_per_step, write
-        self.start, self.first_step, self.recent = 0.0, 0, []
+    def __init__(self, chars_per_token: float | None = None, seconds_before: float = 0.0):
+        self.bits_factor = None if chars_per_token is None else 1 / (math.log(2) * chars_per_token)
+        self.seconds_before, self.start, self.first_step = seconds_before, 0.0, 0
+        self.recent, self.train_loss, self.val_loss = [], None, None
+
+    def bpc(self, loss: float) -> float | None:
+        return None if self.bits_factor is None else loss * self.bits_factor
+
+    def shown(self, loss: float) -> str:
+        """'1.234', or '1.234 (1.780 bpc)' when characters per token are known."""
+        bpc = self.bpc(loss)
+        return f"{loss:.3f}" if bpc is None else f"{loss:.3f} ({bpc:.3f} bpc)"
 
     def on_fit_start(self, trainer) -> None:
         self.start, self.first_step, self.recent = time.perf_counter(), trainer.step, []
+        if trainer.history["val_loss"]:
+            self.val_loss = trainer.history["val_loss"][-1]
 
     def on_step_end(self, trainer, loss: float) -> None:
         self.recent.append(loss)
 
-    def seconds(self) -> float:
-        return time.perf_counter() - self.start
-
-    def tokens_per_second(self, trainer) -> float:
-        return self.tokens_per_step * (trainer.step - self.first_step) / max(self.seconds(), 1e-9)
+    def running_train_loss(self) -> float | None:
+        """The mean step loss since the last evaluation (the last evaluation's, right after one)."""
+        return sum(self.recent) / len(self.recent) if self.recent else self.train_loss
 
     def on_eval(self, trainer, val_loss: float) -> None:
-        train = f"{sum(self.recent) / len(self.recent):.3f}" if self.recent else "-"
-        self.recent = []
-        self.write(f"step {trainer.step}/{self.total_steps}: train loss {train}, val loss {val_loss:.3f}, "
-                   f"lr {trainer.optimizer.lr:.1e}, {self.tokens_per_second(trainer):,.0f} tok/s, "
-                   f"{self.seconds():.1f} s")
+        self.train_loss, self.val_loss, self.recent = self.running_train_loss(), val_loss, []
+
+    def session_seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    def total_seconds(self) -> float:
+        return self.seconds_before + self.session_seconds()
 
 
-class ProgressBar(Callback):
-    """A tqdm bar with the last loss and validation loss; shown only when stdout is a terminal."""
+class _WithStats(Callback):
+    """A callback that reads a RunStats: a shared one (registered before it in `callbacks`), or its own."""
 
-    def __init__(self, total_steps: int, disable: bool = False):
-        from tqdm import tqdm
+    def __init__(self, stats: RunStats | None):
+        self.owns_stats = stats is None
+        self.stats = RunStats() if stats is None else stats
 
-        self.bar = tqdm(total=total_steps, unit="step", disable=True if disable else None,  # None: only on a TTY
-                        dynamic_ncols=True, mininterval=0.5)
-        self.val = "-"
+    def on_fit_start(self, trainer) -> None:
+        if self.owns_stats:
+            self.stats.on_fit_start(trainer)
+
+    def on_step_end(self, trainer, loss: float) -> None:
+        if self.owns_stats:
+            self.stats.on_step_end(trainer, loss)
+
+    def on_eval(self, trainer, val_loss: float) -> None:
+        if self.owns_stats:
+            self.stats.on_eval(trainer, val_loss)
+
+
+class EvalLines(_WithStats):
+    """One plain line per evaluation, like nanoGPT's: step, train and val loss (with bpc when known), lr,
+    tokens/s of this session, seconds across a resume. `write` prints a line (a progress bar's `write`
+    keeps the bar below the lines on a terminal)."""
+
+    def __init__(self, total_steps: int, tokens_per_step: int, write=print, stats: RunStats | None = None):
+        super().__init__(stats)
+        self.total_steps, self.tokens_per_step, self.write = total_steps, tokens_per_step, write
+
+    def on_eval(self, trainer, val_loss: float) -> None:
+        super().on_eval(trainer, val_loss)
+        s = self.stats
+        train = "-" if s.train_loss is None else s.shown(s.train_loss)
+        rate = self.tokens_per_step * (trainer.step - s.first_step) / max(s.session_seconds(), 1e-9)
+        self.write(f"step {trainer.step}/{self.total_steps}: train loss {train}, val loss {s.shown(val_loss)}, "
+                   f"lr {trainer.optimizer.lr:.1e}, {rate:,.0f} tok/s, {s.total_seconds():.1f} s")
+
+
+class ProgressBar(_WithStats):
+    """A tqdm bar (only on a terminal) with the running train loss and the latest validation loss; its rate
+    counts this session's steps only, so a resumed run shows its true speed."""
+
+    def __init__(self, total_steps: int, disable: bool = False, stats: RunStats | None = None):
+        super().__init__(stats)
+        self.total_steps, self.disable, self.bar = total_steps, disable, None
 
     @property
     def active(self) -> bool:
-        return not self.bar.disable
+        return self.bar is not None and not self.bar.disable
 
     def write(self, line: str) -> None:
         """Print `line` above the bar (plainly when there is no bar)."""
@@ -125,18 +176,22 @@ class ProgressBar(Callback):
             print(line, flush=True)
 
     def on_fit_start(self, trainer) -> None:
-        self.bar.n = self.bar.last_print_n = trainer.step
-        self.bar.refresh()
+        from tqdm import tqdm
+
+        super().on_fit_start(trainer)
+        self.bar = tqdm(total=self.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True,
+                        mininterval=0.5, disable=True if self.disable else None)  # None: only on a TTY
 
     def on_step_end(self, trainer, loss: float) -> None:
-        self.bar.set_postfix(loss=f"{loss:.3f}", val=self.val, refresh=False)
+        super().on_step_end(trainer, loss)
+        s = self.stats
+        val = "-" if s.val_loss is None else f"{s.val_loss:.3f}"
+        self.bar.set_postfix(train=f"{s.running_train_loss():.3f}", val=val, refresh=False)
         self.bar.update(1)
 
-    def on_eval(self, trainer, val_loss: float) -> None:
-        self.val = f"{val_loss:.3f}"
-
     def on_fit_end(self, trainer) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
     on_interrupt = on_fit_end
 
@@ -174,31 +229,37 @@ class Checkpoints(Callback):
     on_interrupt = on_fit_end
 
 
-class LossLog(Callback):
-    """The loss history as CSV (step, train_loss, val_loss, lr, time), rewritten atomically at each evaluation.
+class LossLog(_WithStats):
+    """The loss history as CSV (step, train_loss, val_loss, lr, time, train_bpc, val_bpc), rewritten
+    atomically at each evaluation.
 
-    One row per optimizer step; val_loss is empty where no evaluation ran; time is the seconds since this
-    `fit` started (empty for the steps of a resumed run's earlier session). A failed write raises, or
-    goes to `on_error(exc)` when given.
+    One row per optimizer step; val_loss is empty where no evaluation ran; time is seconds of training
+    since the run began, across resumes (`earlier`: {step: seconds} of a resumed run's earlier sessions);
+    the bpc columns are empty unless the stats know characters per token. A failed write raises, or goes
+    to `on_error(exc)` when given.
     """
 
-    def __init__(self, path: str, on_error=None):
-        self.path, self.on_error, self.start, self.times = path, on_error, 0.0, {}
+    HEADER = ["step", "train_loss", "val_loss", "lr", "time", "train_bpc", "val_bpc"]
 
-    def on_fit_start(self, trainer) -> None:
-        self.start, self.times = time.perf_counter(), {}
+    def __init__(self, path: str, on_error=None, stats: RunStats | None = None, earlier: dict | None = None):
+        super().__init__(stats)
+        self.path, self.on_error = path, on_error
+        self.times = dict(earlier or {})
 
     def on_step_end(self, trainer, loss: float) -> None:
-        self.times[trainer.step] = time.perf_counter() - self.start
+        super().on_step_end(trainer, loss)
+        self.times[trainer.step] = self.stats.total_seconds()
 
     def csv_text(self, trainer) -> str:
-        history = trainer.history
+        history, bpc = trainer.history, self.stats.bpc
         val = dict(zip(history["val_step"], history["val_loss"]))
-        rows = ["step,train_loss,val_loss,lr,time"]
+        rows = [",".join(self.HEADER)]
         for step, (loss, lr) in enumerate(zip(history["train_loss"], history["learning_rates"]), start=1):
             val_loss = repr(val[step]) if step in val else ""
             seconds = f"{self.times[step]:.3f}" if step in self.times else ""
-            rows.append(f"{step},{loss!r},{val_loss},{lr!r},{seconds}")
+            train_bpc = "" if bpc(loss) is None else f"{bpc(loss):.4f}"
+            val_bpc = "" if step not in val or bpc(val[step]) is None else f"{bpc(val[step]):.4f}"
+            rows.append(f"{step},{loss!r},{val_loss},{lr!r},{seconds},{train_bpc},{val_bpc}")
         return "\n".join(rows) + "\n"
 
     def write(self, trainer) -> None:
@@ -210,6 +271,21 @@ class LossLog(Callback):
             self.on_error(exc)
 
     def on_eval(self, trainer, val_loss: float) -> None:
+        super().on_eval(trainer, val_loss)
         self.write(trainer)
 
-    on_fit_end = on_interrupt = write
+    def on_fit_end(self, trainer) -> None:
+        self.write(trainer)
+
+    on_interrupt = on_fit_end
+
+
+def earlier_times(path: str) -> dict:
+    """{step: seconds} from an existing loss CSV (a resumed run's), {} when there is none or it is unreadable."""
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, newline="") as f:
+            return {int(r["step"]): float(r["time"]) for r in csv.DictReader(f) if r.get("time")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
