@@ -1,0 +1,1 @@
+"""Adapters shipped with the grader: the TinyTorch layout (used for `--impl DIR`) and PyTorch (an example)."""
