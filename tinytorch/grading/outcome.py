@@ -36,11 +36,11 @@ def skipped(why: str) -> Outcome:
     return Outcome(None, why, "offered by the adapter")
 
 
-def rel_error(got, want) -> float:
-    """Largest |got - want| relative to the largest |want| (at least 1e-4); inf on a shape mismatch, nan on NaN/Inf."""
+def rel_error(got, want, floor: float = 1e-4) -> float:
+    """Largest |got - want| relative to the largest |want| (at least `floor`); inf on a shape mismatch, nan on NaN/Inf."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     if got.shape != want.shape:
         return float("inf")
     if not np.all(np.isfinite(got)):
         return float("nan")
-    return float(np.max(np.abs(got - want), initial=0.0) / max(1e-4, float(np.max(np.abs(want), initial=0.0))))
+    return float(np.max(np.abs(got - want), initial=0.0) / max(floor, float(np.max(np.abs(want), initial=0.0))))
