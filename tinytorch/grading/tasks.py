@@ -1,6 +1,7 @@
 """The algorithmic milestone tasks: copy, reversal, and a mixed prefix that says which of the two to do.
 
-A sequence is [marker, d1..dn, SEP, answer1..answern]. Exact match is judged by teacher forcing: the
+A sequence is [marker, d1..dn, marker, answer1..answern]: the marker (copy or reverse) opens the
+sequence and again opens the answer. Exact match is judged by teacher forcing: the
 answer is right when the arg-max at every answer position is the right token, which is exactly what
 greedy decoding would produce.
 """
@@ -25,7 +26,7 @@ def sequences(task: str, n: int, rng) -> np.ndarray:
         reverse = np.full(n, task == "reversal")
     marker = np.where(reverse, REVERSE, COPY)[:, None]
     answer = np.where(reverse[:, None], digits[:, ::-1], digits)
-    return np.concatenate([marker, digits, np.full((n, 1), SEP), answer], axis=1)
+    return np.concatenate([marker, digits, marker, answer], axis=1)
 
 
 def exact_match(logits: np.ndarray, seqs: np.ndarray) -> float:
