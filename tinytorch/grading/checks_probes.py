@@ -31,6 +31,11 @@ def check_causality(ctx):
     model, rng = _probe_model(ctx)
     ids = rng.integers(0, PROBE_SIZE["vocab_size"], size=(1, 12))
     base = _logits(ctx, model, ids)
+    if not np.all(np.isfinite(base)):
+        bad = int(np.argmax(~np.all(np.isfinite(base[0]), axis=-1)))
+        return judged(False, f"logits are NaN/Inf from position {bad} on", "finite logits, earlier positions unchanged",
+                      "Check padding/masking: a row with every key blocked (an inverted mask blocks the diagonal) "
+                      "gives a softmax of 0/0")
     scale = max(1e-6, float(np.max(np.abs(base))))
     for j in (9, 5, 1):
         changed = ids.copy()

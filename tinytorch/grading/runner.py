@@ -19,7 +19,7 @@ from .outcome import Outcome
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "worker.py")
 LAYOUT_ADAPTER = os.path.join(HERE, "adapters", "tinytorch_layout.py")
-STARTUP_SECONDS = 60.0  # importing the implementation (PyTorch takes a few seconds)
+STARTUP_SECONDS = 120.0  # importing the implementation (PyTorch takes seconds, more on a busy machine)
 
 
 def resolve_impl(impl: str) -> dict:
