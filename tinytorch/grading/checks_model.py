@@ -124,7 +124,8 @@ def check_adam(ctx):
         worst = max(worst, float(np.max(np.abs(a.get_params(layer)[k] - w))))
     return judged(worst <= 1e-4, f"weights after 3 steps differ from Adam's formula by {worst:.2g}", "<= 1e-4",
                   "Check Hyperparameters: Adam divides m and v by (1 - beta^t) (bias correction) before the update "
-                  "w -= lr * m_hat / (sqrt(v_hat) + eps); without it the first steps are ~3x too large")
+                  "w -= lr * m_hat / (sqrt(v_hat) + eps) (without it the first steps are ~3x too large); zero_grad must clear "
+                  "the gradients between steps (else they pile up)")
 
 
 def check_dropout(ctx):
