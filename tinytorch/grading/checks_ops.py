@@ -116,13 +116,14 @@ def make_op_check(family):
             worst = max([worst] + errs)
             if not (v <= TOL and g <= TOL):  # NaN fails too
                 what = detail or (f"value off by {v:.2g}" if not v <= TOL else f"gradient off by {g:.2g}")
-                bad.append(f"{label}: {what} ({cause})")
+                bad.append((f"{label} ({what})", cause))
         n = len(_cases(rng)[family])
         measured = f"{n - len(bad)}/{n} ops match, worst relative error {worst:.1e}"
         if bad:
-            measured = f"{n - len(bad)}/{n} ops match; " + "; ".join(bad[:3])
+            measured = f"{n - len(bad)}/{n} ops match; wrong: " + ", ".join(label for label, _ in bad)
+        causes = list(dict.fromkeys(part for _, cause in bad for part in cause.split("; ")))
         return judged(not bad, measured, f"value and gradient within {TOL:g} (relative) of float64 numpy",
-                      "Check Gradient Flow: " + " | ".join(b.split(" (", 1)[1].rstrip(")") for b in bad[:2]))
+                      "Check Gradient Flow: " + "; ".join(causes))
     check.__doc__ = f"{family}: values against numpy, gradients against float64 central differences."
     return check
 

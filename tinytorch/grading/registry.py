@@ -36,7 +36,7 @@ def _checks():
         Check("probe.causality", "gate", "Causality probe", probes.check_causality, 30, True),
         Check("probe.position", "gate", "Position probe", probes.check_position, 30, True),
         Check("autograd.backward_cost", "gate", "Backward on a 400-deep chain", probes.check_backward_cost, 20, True),
-        Check("learn.memorization", "2.1", "Memorization (plan recipe, 500 steps)", learning.check_memorization, 120, True),
+        Check("learn.memorization", "2.1", "Memorization (plan recipe, 500 steps)", learning.check_memorization, 120),
         Check("generation.cached_vs_full", "gate", "Cached vs full generation", learning.check_cached_generation, 60),
         Check("checkpoint.resume", "5.2", "Checkpoint save/load/resume", learning.check_resume, 60),
         Check("task.copy", "gate", "Copy task (95% exact)", make_task_check("copy"), 120),
