@@ -60,16 +60,22 @@ class Worker:
                                          stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=env,
                                          preexec_fn=_limit_memory(memory_mb) if memory_mb else None)
         os.close(write_fd)
-        self.stream = os.fdopen(read_fd, "r", encoding="utf-8")
+        self.fd, self.pending = read_fd, b""  # our own buffer: a line already read is never waited for again
         self.selector = selectors.DefaultSelector()
-        self.selector.register(self.stream, selectors.EVENT_READ)
+        self.selector.register(self.fd, selectors.EVENT_READ)
 
     def next_event(self, timeout: float):
-        """The next JSON event, or None when `timeout` passed without one."""
-        if not self.selector.select(timeout):
-            return None
-        line = self.stream.readline()
-        return {"exit": self.proc.wait()} if not line else json.loads(line)
+        """The next JSON event, {"exit": code} when the worker is gone, or None after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            if not self.selector.select(max(0.0, deadline - time.monotonic())):
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return {"exit": self.proc.wait()}
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
 
     def log_tail(self, chars: int = 400) -> str:
         try:
@@ -83,7 +89,8 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        self.stream.close()
+        self.selector.close()
+        os.close(self.fd)
 
 
 def _death(code: int, name: str, limit_mb: int) -> tuple[str, str]:
@@ -101,6 +108,7 @@ def grade(impl: str, checks: list, seed: int = 0, data: dict | None = None, quic
     base = resolve_impl(impl)
     outcomes: list = []
     todo = list(checks)
+    announced = False
     with tempfile.TemporaryDirectory(prefix="tinytorch-grade-") as tmp:
         while todo:
             config = dict(base, checks=[c.name for c in todo], seed=seed, data=data or {}, quick=quick)
@@ -126,7 +134,8 @@ def grade(impl: str, checks: list, seed: int = 0, data: dict | None = None, quic
                         if on_outcome:
                             on_outcome(check, outcome)
                         break
-                    if "ready" in event and on_ready:
+                    if "ready" in event and on_ready and not announced:
+                        announced = True
                         on_ready(event["ready"])
                     if "start" in event:
                         current = next(c for c in todo if c.name == event["start"])
@@ -135,7 +144,7 @@ def grade(impl: str, checks: list, seed: int = 0, data: dict | None = None, quic
                         outcome = Outcome(**event["outcome"])
                         outcomes.append(outcome)
                         todo.pop(0)
-                        current = None
+                        current, deadline = None, time.monotonic() + STARTUP_SECONDS  # the next "start" follows
                         if on_outcome:
                             on_outcome(next(c for c in checks if c.name == outcome.name), outcome)
                     if "done" in event:
