@@ -117,6 +117,17 @@ def cross_entropy(logits, targets):
     return float(-logp[np.arange(len(t)), t].mean())
 
 
+def central_difference(f, flat: np.ndarray, i: int, eps: float) -> float:
+    """(f(x + eps e_i) - f(x - eps e_i)) / 2 eps for scalar f(), perturbing `flat[i]` in place and restoring it."""
+    original = flat[i]
+    flat[i] = original + eps
+    up = f()
+    flat[i] = original - eps
+    down = f()
+    flat[i] = original
+    return (up - down) / (2 * eps)
+
+
 def central_differences(f, arrays: dict, names=None, eps=1e-6, max_entries=24, seed=0):
     """{name: (indices, numeric gradient)} of scalar f() w.r.t. some entries of each array (changed in place)."""
     rng = np.random.default_rng(seed)
@@ -125,14 +136,5 @@ def central_differences(f, arrays: dict, names=None, eps=1e-6, max_entries=24, s
         a = arrays[name]
         flat = a.reshape(-1)
         idx = np.arange(flat.size) if flat.size <= max_entries else rng.choice(flat.size, max_entries, replace=False)
-        g = np.empty(len(idx))
-        for j, i in enumerate(idx):
-            old = flat[i]
-            flat[i] = old + eps
-            up = f()
-            flat[i] = old - eps
-            down = f()
-            flat[i] = old
-            g[j] = (up - down) / (2 * eps)
-        out[name] = (idx, g)
+        out[name] = (idx, np.array([central_difference(f, flat, i, eps) for i in idx]))
     return out
