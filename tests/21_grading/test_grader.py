@@ -93,6 +93,18 @@ def test_the_worker_does_not_import_the_grading_tinytorch(tmp_path):
     assert "this is the student package" in outcomes["ops.elementwise"].measured
 
 
+def test_every_op_the_checks_run_is_in_the_documented_protocol():
+    import numpy as np
+
+    from tinytorch.grading.checks_ops import _cases
+    from tinytorch.grading.protocol import OPS
+
+    used = {op for family in _cases(np.random.default_rng(0)).values() for _, op, arrays, _, _ in family}
+    assert used == set(OPS), used ^ set(OPS)
+    assert all(len(arrays) == OPS[op] for family in _cases(np.random.default_rng(0)).values()
+               for _, op, arrays, _, _ in family)
+
+
 def test_bad_impl_paths_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="no TinyTorch-layout package"):
         resolve_impl(str(tmp_path))

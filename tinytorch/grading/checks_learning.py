@@ -124,18 +124,22 @@ def check_generation(ctx):
     a = ctx.adapter
     model, tok, _, _ = code_model(ctx)
     split = ctx.data["split"]
-    snippets = (split["test"] + split["train"])[:20]
+    snippets = split["test"] + split["train"]
     prompts = [s.split("\n", 1)[0] + "\n" if "\n" in s else s[: len(s) // 2] for s in snippets]
-    bad_ids, valid = [], 0
+    bad_ids, valid, invalid = [], 0, []
     for prompt in prompts:
         text, ids = completion(a, model, tok, prompt)
         if any(not 0 <= i < tok.vocab_size for i in ids):
             bad_ids.append(prompt)
-        valid += _valid(prompt + text)
+        ok = _valid(prompt + text)
+        valid += ok
+        if not ok:
+            invalid.append(repr(prompt + text))
     rate = valid / len(prompts)
     ok = rate >= 0.8 and not bad_ids
     return judged(ok, f"{rate:.0%} of completions parse ({valid}/{len(prompts)}, 5 held-out prompts first)"
-                  + (f"; ids outside the vocabulary for {len(bad_ids)} prompts" if bad_ids else ""),
+                  + (f"; ids outside the vocabulary for {len(bad_ids)} prompts" if bad_ids else "")
+                  + (f"; e.g. {invalid[0][:60]}" if invalid and not ok else ""),
                   ">= 80%, every id in the vocabulary", "Check Data Processing (targets shifted by 1, the end token) "
                   "and the training layers above")
 

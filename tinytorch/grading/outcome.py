@@ -24,10 +24,6 @@ def passed(measured: str, bar: str) -> Outcome:
     return Outcome(True, measured, bar)
 
 
-def failed(measured: str, bar: str, cause: str) -> Outcome:
-    return Outcome(False, measured, bar, cause)
-
-
 def judged(ok: bool, measured: str, bar: str, cause: str) -> Outcome:
     return Outcome(bool(ok), measured, bar, "" if ok else cause)
 
