@@ -23,7 +23,7 @@ def test_quick_grade_of_tinytorch_passes_and_says_verified():
 def test_a_buggy_implementation_fails_with_the_check_and_its_cause(tmp_path):
     pytest.importorskip("torch")
     adapter = tmp_path / "no_positions.py"
-    adapter.write_text("from tinytorch_grader.mutants.pytorch_mutants import MUTANTS\n\n"
+    adapter.write_text("from tinytorch_grader.adapters.pytorch_mutants import MUTANTS\n\n"
                        "ADAPTER = MUTANTS['positions_not_added']()\n")
     result = run_subprocess("verify", "--impl", adapter, "--only", "probe.position,component.linear")
     assert result.returncode == 1

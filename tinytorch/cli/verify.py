@@ -32,7 +32,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--full", action="store_true", help="larger budgets and three seeds per layer (minutes)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--only", metavar="LAYER[,LAYER]", default=None,
-                   help=f"run only these layers: {', '.join(LAYER_KEYS)}")
+                   help=f"run only these layers: {', '.join(LAYER_KEYS)}; with --impl, the checks whose names "
+                        f"start with these prefixes (e.g. component,probe.causality)")
     p.add_argument("--report", metavar="DIR", default=None, help="write an HTML report with plots to DIR")
     p.add_argument("--write-plan", metavar="PATH", default=None,
                    help=f"rewrite the status block of a Markdown file that holds {STATUS_START} and {STATUS_END}")

@@ -8,10 +8,10 @@ catalog does exactly that).
 
 import math
 import os
-import pickle
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from tinytorch_grader.protocol import Adapter
@@ -277,17 +277,38 @@ class PyTorchAdapter(Adapter):
         return CharTokenizer(texts)
 
     def save(self, path, model, optimizer):
-        tmp = path + ".tmp"
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, tmp)
-        os.replace(tmp, path)
+        save_state(path, model, optimizer)
 
     def load(self, path, model, optimizer):
-        blob = torch.load(path)
-        model.load_state_dict(blob["model"])
-        optimizer.load_state_dict(blob["optimizer"])
+        load_state(path, model, optimizer)
 
     def generate_cached(self, model, prompt_ids, max_new_tokens):
         return np.asarray(model.generate_cached([int(i) for i in prompt_ids], max_new_tokens))
+
+
+def save_state(path, model, optimizer=None):
+    """Weights and the optimizer's per-parameter state (Adam's moments and step) in one safetensors file,
+    written atomically (no pickle: a checkpoint is data, never code)."""
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    if optimizer is not None:
+        for i, state in optimizer.state_dict()["state"].items():
+            tensors.update({f"optim.{i}.{key}": torch.as_tensor(value).contiguous() for key, value in state.items()})
+    tmp = f"{path}.tmp"
+    save_file(tensors, tmp)
+    os.replace(tmp, path)
+
+
+def load_state(path, model, optimizer=None):
+    tensors = load_file(path)
+    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    if optimizer is not None:
+        blob = optimizer.state_dict()  # the fresh optimizer's param groups, with the saved per-parameter state
+        blob["state"] = {}
+        for name, value in tensors.items():
+            if name.startswith("optim."):
+                _, index, key = name.split(".", 2)
+                blob["state"].setdefault(int(index), {})[key] = value
+        optimizer.load_state_dict(blob)
 
 
 class CharTokenizer:

@@ -79,7 +79,7 @@ def prepare(mutant: Mutant, tmp: str) -> str:
         return planted_copy(package, mutant.name, os.path.join(tmp, mutant.name))
     path = os.path.join(tmp, f"{mutant.name}.py")
     with open(path, "w", encoding="utf-8") as f:
-        f.write("from tinytorch_grader.mutants.pytorch_mutants import MUTANTS\n\n"
+        f.write("from tinytorch_grader.adapters.pytorch_mutants import MUTANTS\n\n"
                 f"ADAPTER = MUTANTS[{mutant.name!r}]()\n")
     return path
 

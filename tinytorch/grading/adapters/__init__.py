@@ -1,1 +1,0 @@
-"""Adapters shipped with the grader: the TinyTorch layout (used for `--impl DIR`) and PyTorch (an example)."""
