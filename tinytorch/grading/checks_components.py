@@ -13,7 +13,7 @@ GRAD_TOL = 5e-3
 B, T, C, H = 2, 5, 8, 2  # batch, tokens, width, heads (head_dim 4)
 
 
-def _random_params(names_shapes, rng):
+def random_params(names_shapes, rng):
     """Weights large enough that a wrong scale or a missing term shows (not the tiny 0.02 init)."""
     out = {}
     for name, shape in names_shapes.items():
@@ -27,28 +27,28 @@ def _random_params(names_shapes, rng):
 
 
 def _components(ctx):
-    """name -> (build(adapter), reference(params, x), input kind, likely cause of a wrong value, of a wrong gradient)."""
+    """name -> (build(adapter), reference(params, x), input kind ("x", "mask" or "ids"), likely cause)."""
     gv = ctx.gelu_variant
     allowed = ref.causal(T)
     return {
-        "component.linear": (lambda a: a.linear(C, 6), lambda p, x: ref.linear(p, x), "x", None,
+        "component.linear": (lambda a: a.linear(C, 6), lambda p, x: ref.linear(p, x), "x",
                              "y = x @ W + b: dW = x^T g summed over every leading axis, db = g summed the same way"),
-        "component.layer_norm": (lambda a: a.layer_norm(C), lambda p, x: ref.layer_norm(p, x), "x", None,
+        "component.layer_norm": (lambda a: a.layer_norm(C), lambda p, x: ref.layer_norm(p, x), "x",
                                  "LayerNorm is (x - mean) / sqrt(var + eps) * gamma + beta, with the biased variance "
                                  "over the last axis; its gradient flows through the mean and the variance too "
                                  "(a std treated as a constant gives a wrong gradient)"),
-        "component.mlp": (lambda a: a.mlp(C, 4 * C), lambda p, x: ref.mlp(p, x, gelu_variant=gv), "x", None,
+        "component.mlp": (lambda a: a.mlp(C, 4 * C), lambda p, x: ref.mlp(p, x, gelu_variant=gv), "x",
                           "MLP is linear2(GELU(linear1(x))); GELU's forward and backward must use the same formula"),
-        "component.attention": (lambda a: a.attention(C, H), lambda p, x: ref.attention(p, x, H), "x", None,
+        "component.attention": (lambda a: a.attention(C, H), lambda p, x: ref.attention(p, x, H), "x",
                                 "attention is softmax(Q K^T / sqrt(head_dim)) V per head, softmax over the keys; the "
                                 "gradient must reach Q and K through the softmax (else attention stays uniform)"),
         "component.masked_attention": (lambda a: a.attention(C, H), lambda p, x: ref.attention(p, x, H, allowed), "mask",
-                                       None, "Check padding/masking: a mask's 1/True may attend, 0/False is blocked "
+                                       "Check padding/masking: a mask's 1/True may attend, 0/False is blocked "
                                        "(weight exactly 0, no gradient through blocked scores)"),
         "component.block": (lambda a: a.block(C, H), lambda p, x: ref.block(p, x, H, allowed, gelu_variant=gv), "mask",
-                            None, "pre-norm block: x + attention(ln1(x)), then + mlp(ln2(.)); both residual paths "
+                            "pre-norm block: x + attention(ln1(x)), then + mlp(ln2(.)); both residual paths "
                             "carry the gradient"),
-        "component.embedding": (lambda a: a.embedding(7, C), lambda p, ids: p["weight"][ids], "ids", None,
+        "component.embedding": (lambda a: a.embedding(7, C), lambda p, ids: p["weight"][ids], "ids",
                                 "an id that appears several times must receive the sum of its gradients (np.add.at), "
                                 "and the embedding must stay in the graph (not detached)"),
     }
@@ -57,10 +57,10 @@ def _components(ctx):
 def _run_component(ctx, name):
     a = ctx.adapter
     rng = np.random.default_rng(ctx.seed + 7)
-    build, reference, kind, _, cause = _components(ctx)[name]
+    build, reference, kind, cause = _components(ctx)[name]
     module = build(a)
     shapes = {k: v.shape for k, v in a.get_params(module).items()}
-    params = _random_params(shapes, rng)
+    params = random_params(shapes, rng)
     a.set_params(module, params)
     if kind == "ids":
         x = np.array([[0, 3, 3, 6, 3], [1, 1, 0, 2, 5]])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import reference as ref
-from .checks_components import GRAD_TOL, VALUE_TOL, _random_params
+from .checks_components import GRAD_TOL, VALUE_TOL, random_params
 from .outcome import judged, passed, rel_error
 
 GPT_SIZE = dict(vocab_size=11, embed_dim=8, num_layers=2, num_heads=2, max_seq_len=8)
@@ -17,7 +17,7 @@ def check_gpt(ctx):
     a, rng = ctx.adapter, np.random.default_rng(ctx.seed + 11)
     model = a.gpt(**GPT_SIZE)
     a.train_mode(model, False)
-    params = _random_params({k: v.shape for k, v in a.get_params(model).items()}, rng)
+    params = random_params({k: v.shape for k, v in a.get_params(model).items()}, rng)
     a.set_params(model, params)
     ids = rng.integers(0, GPT_SIZE["vocab_size"], size=(2, 6))
     out = a.call(model, ids)

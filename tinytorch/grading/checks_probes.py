@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .checks_components import _random_params
+from .checks_components import random_params
 from .outcome import judged
 
 PROBE_SIZE = dict(vocab_size=12, embed_dim=16, num_layers=2, num_heads=2, max_seq_len=16)
@@ -17,7 +17,7 @@ def _probe_model(ctx):
     a, rng = ctx.adapter, np.random.default_rng(ctx.seed + 13)
     model = a.gpt(**PROBE_SIZE)
     a.train_mode(model, False)
-    a.set_params(model, _random_params({k: v.shape for k, v in a.get_params(model).items()}, rng))
+    a.set_params(model, random_params({k: v.shape for k, v in a.get_params(model).items()}, rng))
     return model, rng
 
 
