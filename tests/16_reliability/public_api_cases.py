@@ -32,7 +32,8 @@ KINDS = {
     "ids": ([[1.5], [-1], [1e20], [True], "abc", [[1], [1, 2]], [11], [NAN]], [np.int32(1)]),
     "data": (["abc", object(), [[1.0], [1.0, 2.0]]], [NAN, INF, 1e300, np.float64(2.0), np.zeros(0)]),
     "axis": ([1.0, "0", 7, True], [-1, 0]),
-    "mask": ([np.full((4, 4), 0.5), np.full((4, 4), 2), np.full((4, 4), NAN), np.full((4, 4), "a")], []),
+    "mask": ([np.full((4, 4), INF), np.full((4, 4), 2), np.full((4, 4), NAN), np.full((4, 4), "a")],
+             [np.triu(np.full((4, 4), -1e9), 1), np.full((4, 4), 0.5)]),  # float masks other than 0/1 are additive
     "choice": (["bogus", 3], []),
     "any": ([], []),
 }

@@ -145,7 +145,7 @@ CASES = {
     "gpt-no-tokens": lambda tmp: gpt()(np.zeros((1, 0), dtype=np.int64)),
     "mha-0d": lambda tmp: MultiHeadAttention(8, 2)(Tensor(1.0)),
     "sdpa-0d": lambda tmp: scaled_dot_product_attention(Tensor(1.0), ones(1, 4, 8), ones(1, 4, 8)),
-    "mask-fraction": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), 0.5)),
+    "mask-posinf": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), np.inf)),
     "mask-two": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), 2)),
     "mask-nan": lambda tmp: scaled_dot_product_attention(ones(1, 4, 8), ones(1, 4, 8), ones(1, 4, 8), mask=np.full((4, 4), np.nan)),
     "mask-str": lambda tmp: MultiHeadAttention(8, 2)(ones(1, 4, 8), mask="abc"),

@@ -24,10 +24,16 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("verify", help="prove that transformers learn: the test plan's layers, measured",
                               description="Run the test plan's quick validation and each verification layer; "
                                           "exit 1 if any layer fails.")
+    p.add_argument("--impl", metavar="DIR|FILE.py", default=None,
+                   help="grade another implementation: a folder holding a TinyTorch-layout package tinytorch/, "
+                        "or an adapter file (see docs/GRADING.md)")
+    p.add_argument("--quick", action="store_true", help="with --impl: the component layer and one learning task")
+    p.add_argument("--memory-mb", type=int, default=4096, help="with --impl: the worker's memory limit (default 4096)")
     p.add_argument("--full", action="store_true", help="larger budgets and three seeds per layer (minutes)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--only", metavar="LAYER[,LAYER]", default=None,
-                   help=f"run only these layers: {', '.join(LAYER_KEYS)}")
+                   help=f"run only these layers: {', '.join(LAYER_KEYS)}; with --impl, the checks whose names "
+                        f"start with these prefixes (e.g. component,probe.causality)")
     p.add_argument("--report", metavar="DIR", default=None, help="write an HTML report with plots to DIR")
     p.add_argument("--write-plan", metavar="PATH", default=None,
                    help=f"rewrite the status block of a Markdown file that holds {STATUS_START} and {STATUS_END}")
@@ -97,9 +103,30 @@ def check_report_folder(path: str) -> None:
         raise UserError(f"--report: {exc}") from None
 
 
+def run_impl(args) -> int:
+    """`--impl`: the test plan as a grader of another implementation (tinytorch.grading)."""
+    from ..grading.cli_output import run_grader
+
+    if args.impl is None:
+        raise UserError("--quick grades an implementation: give --impl DIR or --impl FILE.py")
+    unused = [flag for flag, value in (("--full", args.full), ("--report", args.report), ("--write-plan", args.write_plan))
+              if value]
+    if unused:
+        raise UserError(f"{', '.join(unused)} cannot be combined with --impl")
+    if args.seed < 0 or args.memory_mb < 256:
+        raise UserError(f"--seed must be >= 0 and --memory-mb >= 256, got {args.seed} and {args.memory_mb}")
+    try:
+        return run_grader(args.impl, quick=args.quick, only=args.only, seed=args.seed, memory_mb=args.memory_mb,
+                          out=lambda line: print(line, flush=True))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run(args) -> int:
     from ..experiments.verification import FULL, QUICK, layer_line, quick_block, run_verification, verdict_line
 
+    if args.impl is not None or args.quick:
+        return run_impl(args)
     only = _parse_only(args.only)
     if args.seed < 0:
         raise UserError(f"--seed must be >= 0, got {args.seed}")

@@ -1,6 +1,7 @@
 """Attention: the scaled dot-product function and multi-head self-attention.
 
-Mask convention everywhere: 1/True means "may attend", 0/False means "blocked".
+Mask convention everywhere: 1/True means "may attend", 0/False means "blocked"; a float mask holding
+other values is added to the scores, as PyTorch's `attn_mask` (the rule: attention_masks.py).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import functions as F
+from .attention_masks import additive_mask, attention_with_bias
 from ..core.autograd import no_grad
 from ..core.ops.attention import attend, attention_scale, causal_allowed, merge_heads
 from .layers import Linear, Module
@@ -46,6 +48,10 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
         raise ValueError(
             f"scaled_dot_product_attention: incompatible shapes Q {Q.shape}, K {K.shape}, V {V.shape}"
         )
+    bias = additive_mask(mask, where)
+    if bias is not None:
+        out, weights = attention_with_bias(Q, K, V, bias, causal, where)
+        return out, Tensor(weights)
     scores_shape = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2]) + (Q.shape[-2], K.shape[-2])
     allowed = None if mask is None else mask_to_allowed(mask, scores_shape, "scaled_dot_product_attention")
     if causal:
@@ -94,6 +100,15 @@ class MultiHeadAttention(Module):
             raise ValueError(f"MultiHeadAttention: expected input (batch, seq_len, {self.embed_dim}), got {x.shape}")
         if kv_cache is not None:
             out, weights = self._forward_cached(x, kv_cache)
+            return (out, weights) if return_attention else out
+        bias = additive_mask(mask, "MultiHeadAttention")
+        if bias is not None:  # a float mask added to the scores: the composite path
+            b, t, c = x.shape
+            q, k, v = ((proj(x).reshape(b, t, self.num_heads, self.head_dim).transpose(1, 2))  # (B, H, T, hd)
+                       for proj in (self.q_proj, self.k_proj, self.v_proj))
+            out, weights = attention_with_bias(q, k, v, bias[:, None] if bias.ndim == 3 else bias, causal,
+                                               "MultiHeadAttention")
+            out = self.out_proj(out.transpose(1, 2).reshape(b, t, c))
             return (out, weights) if return_attention else out
         weights = [] if return_attention else None
         merged = F.self_attention_heads(  # the op applies `causal` itself (blockwise when there is no mask)
