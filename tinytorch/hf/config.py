@@ -7,10 +7,10 @@ attention scaled by 1/sqrt(head_dim), a head without bias (tied to the embedding
 from __future__ import annotations
 
 import json
-import os
 
 from ..nn.config import GPTConfig
 from ..runtime.fileio import short_list
+from ..runtime.fileread import read_utf8_text
 
 #: GPT-2's activations that are the tanh form of GELU, which ours computes.
 TANH_GELU = ("gelu_new", "gelu_pytorch_tanh")
@@ -47,15 +47,14 @@ def gpt2_config(config: GPTConfig, tied: bool, special_ids: dict | None = None) 
 
 
 def read_json(path: str, limit: int = MAX_CONFIG_BYTES) -> dict:
-    """A JSON object from `path`, refusing files over `limit` bytes; errors name the file."""
-    size = os.path.getsize(path)
-    if size > limit:
-        raise ValueError(f"{path}: {size} bytes is too large for this file (limit {limit})")
+    """A JSON object from `path` (a regular file, at most `limit` bytes, read once); errors name the file and
+    the byte offset of the problem."""
+    text = read_utf8_text(path, "load_pretrained", limit)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" at byte offset {len(text[:exc.pos].encode('utf-8'))}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ValueError(f"{path}: not valid JSON ({getattr(exc, 'msg', exc)}{where})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
