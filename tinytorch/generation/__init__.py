@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ..core.random import get_rng
+from ..text.tokenization import CharTokenizer
 from ..core.validation import as_token_ids, check_bool, check_int, check_texts, describe
 from .kv_cache import KVCache, LayerCache
 from .sampling import check_sampling, filter_logits, sample_next
@@ -81,10 +82,13 @@ def stream_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: 
         raise TypeError(f"generate_text: prompt must be a str, got {describe(prompt)}")
     max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "generate_text", minimum=0)
     stop = None if stop is None else check_texts(stop, "stop", "generate_text")
+    window = getattr(model, "max_seq_len", None)
+    if window and isinstance(tokenizer, CharTokenizer):  # one id per character: the window's characters suffice
+        prompt = prompt[-window:]  # a 16 MB prompt file costs its text, not 16 M ids as Python ints
     prompt_ids = tokenizer.encode(prompt)
     if not prompt_ids:
         raise ValueError("generate_text: the prompt encodes to no tokens")
-    ids = np.asarray(prompt_ids[-getattr(model, "max_seq_len", len(prompt_ids)):])  # only what the model can see
+    ids = np.asarray(prompt_ids[-(window or len(prompt_ids)):])  # only what the model can see
     # One token at a time: the same sampled ids, in the same order, as one call to generate.
     tokens = ([i] for i in token_stream(model, ids, max_new_tokens, **options))
     yield from text_pieces(tokens, tokenizer.stream_decoder(), stop)
