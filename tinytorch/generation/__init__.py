@@ -14,25 +14,26 @@ from .sampling import check_sampling, filter_logits, sample_next
 from .stream import text_pieces, token_steps
 
 
-def _checked(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, use_cache, stop_ids):
+def _checked(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, use_cache, stop_ids,
+             where: str = "generate"):
     """generate's arguments checked once: (ids (B, T), single, max_new_tokens, rng, temperature, top_k,
     top_p, use_cache, stop ids as a set)."""
     if not hasattr(model, "vocab_size") or not hasattr(model, "max_seq_len"):
-        raise TypeError(f"generate: model must be a GPT (with vocab_size and max_seq_len), got {describe(model)}")
-    ids = as_token_ids(prompt_ids, model.vocab_size, "generate", name="prompt id")
+        raise TypeError(f"{where}: model must be a GPT (with vocab_size and max_seq_len), got {describe(model)}")
+    ids = as_token_ids(prompt_ids, model.vocab_size, where, name="prompt id")
     single = ids.ndim == 1
     ids = ids[None] if single else ids  # (B, T)
     if ids.ndim != 2 or ids.shape[1] == 0:
-        raise ValueError(f"generate: expected a non-empty prompt of shape (seq_len,) or (batch, seq_len), got {ids.shape}")
-    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "generate", minimum=0)
+        raise ValueError(f"{where}: expected a non-empty prompt of shape (seq_len,) or (batch, seq_len), got {ids.shape}")
+    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", where, minimum=0)
     # Checked here, not only when sampling: greedy decoding (temperature 0) never reaches the filters.
-    temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
-    use_cache = check_bool(use_cache, "use_cache", "generate")
-    rng = get_rng() if seed is None else np.random.default_rng(check_int(seed, "seed", "generate", minimum=0))
+    temperature, top_k, top_p = check_sampling(temperature, top_k, top_p, where)
+    use_cache = check_bool(use_cache, "use_cache", where)
+    rng = get_rng() if seed is None else np.random.default_rng(check_int(seed, "seed", where, minimum=0))
     if isinstance(stop_ids, (set, frozenset)):
         stop_ids = sorted(stop_ids)
     stop = set() if stop_ids is None else set(
-        as_token_ids(stop_ids, model.vocab_size, "generate", name="stop id").reshape(-1).tolist())
+        as_token_ids(stop_ids, model.vocab_size, where, name="stop id").reshape(-1).tolist())
     return ids, single, max_new_tokens, rng, temperature, top_k, top_p, use_cache, stop
 
 
@@ -69,7 +70,7 @@ def token_stream(model, prompt_ids, max_new_tokens: int, temperature: float = 1.
     the end). Closing the stream early (a `break`) puts the model back in its own train/eval mode.
     """
     ids, single, *steps = _checked(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, use_cache,
-                                   stop_ids)
+                                   stop_ids, "token_stream")
     for next_ids, _ in token_steps(model, ids, *steps):
         yield int(next_ids[0]) if single else next_ids
 
@@ -77,26 +78,35 @@ def token_stream(model, prompt_ids, max_new_tokens: int, temperature: float = 1.
 def stream_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: list[str] | None = None,
                 **options):
     """Yield the new text piece by piece as it is generated (each piece as soon as its characters are
-    whole), ending before the first stop string. Joined, the pieces are `generate_text`'s result."""
+    whole), ending before the first stop string. Joined, the pieces are `generate_text`'s result.
+    `options` are generate's (temperature, top_k, top_p, seed, use_cache, stop_ids)."""
+    yield from _text_pieces("stream_text", model, tokenizer, prompt, max_new_tokens, stop, **options)
+
+
+def generate_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: list[str] | None = None, **options) -> str:
+    """Encode `prompt`, generate, and return only the new text, cut before the first stop string."""
+    return "".join(_text_pieces("generate_text", model, tokenizer, prompt, max_new_tokens, stop, **options))
+
+
+def _text_pieces(where: str, model, tokenizer, prompt: str, max_new_tokens: int, stop, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, seed: int | None = None, use_cache: bool = True,
+                 stop_ids=None):
+    """stream_text and generate_text, with `where` naming the one called in every error."""
     if not isinstance(prompt, str):
-        raise TypeError(f"generate_text: prompt must be a str, got {describe(prompt)}")
-    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "generate_text", minimum=0)
-    stop = None if stop is None else check_texts(stop, "stop", "generate_text")
+        raise TypeError(f"{where}: prompt must be a str, got {describe(prompt)}")
+    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", where, minimum=0)
+    stop = None if stop is None else check_texts(stop, "stop", where)
     window = getattr(model, "max_seq_len", None)
     if window and isinstance(tokenizer, CharTokenizer):  # one id per character: the window's characters suffice
         prompt = prompt[-window:]  # a 16 MB prompt file costs its text, not 16 M ids as Python ints
     prompt_ids = tokenizer.encode(prompt)
     if not prompt_ids:
-        raise ValueError("generate_text: the prompt encodes to no tokens")
+        raise ValueError(f"{where}: the prompt encodes to no tokens")
     ids = np.asarray(prompt_ids[-(window or len(prompt_ids)):])  # only what the model can see
+    ids, _, *steps = _checked(model, ids, max_new_tokens, temperature, top_k, top_p, seed, use_cache, stop_ids, where)
     # One token at a time: the same sampled ids, in the same order, as one call to generate.
-    tokens = ([i] for i in token_stream(model, ids, max_new_tokens, **options))
+    tokens = ([int(next_ids[0])] for next_ids, _ in token_steps(model, ids, *steps))
     yield from text_pieces(tokens, tokenizer.stream_decoder(), stop)
-
-
-def generate_text(model, tokenizer, prompt: str, max_new_tokens: int = 100, stop: list[str] | None = None, **options) -> str:
-    """Encode `prompt`, generate, and return only the new text, cut before the first stop string."""
-    return "".join(stream_text(model, tokenizer, prompt, max_new_tokens, stop, **options))
 
 
 __all__ = ["generate", "generate_text", "stream_text", "token_stream", "KVCache", "LayerCache", "filter_logits", "sample_next"]
