@@ -13,7 +13,8 @@ import tinytorch.nn as nn
 import tinytorch.nn.functional as F
 from tinytorch.nn.transformer import create_causal_mask
 from tinytorch.data.loader import PaddedSequenceDataset, TokenWindowDataset
-from tinytorch.generation import KVCache, LayerCache, filter_logits, generate, generate_text, sample_next
+from tinytorch.generation import (KVCache, LayerCache, filter_logits, generate, generate_text, sample_next, stream_text,
+                                  token_stream)
 
 NAN, INF = float("nan"), float("inf")
 NAMESPACES = ["tinytorch", "tinytorch.nn", "tinytorch.nn.functional", "tinytorch.optim", "tinytorch.generation",
@@ -221,6 +222,13 @@ CASES = {
              top_p=(0.9, "any"), seed=(1, "count"), use_cache=(True, "bool")), "gpt"),
     "generate_text": (lambda o, prompt, max_new_tokens, stop: generate_text(o["gpt"], o["char"], prompt, max_new_tokens, stop),
                       dict(prompt=("abc", "any"), max_new_tokens=(2, "count"), stop=(["zz"], "any")), "gpt"),
+    "token_stream": (lambda o, prompt_ids, max_new_tokens, temperature, top_k, seed: list(token_stream(
+        o["gpt"], prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k, seed=seed)),
+        dict(prompt_ids=(IDS, "ids"), max_new_tokens=(2, "count"), temperature=(1.0, "real"),
+             top_k=(3, "size or None"), seed=(1, "count")), "gpt"),
+    "stream_text": (lambda o, prompt, max_new_tokens, stop: list(stream_text(o["gpt"], o["char"], prompt, max_new_tokens,
+                                                                             stop)),
+                    dict(prompt=("abc", "any"), max_new_tokens=(2, "count"), stop=(["zz"], "any")), "gpt"),
     "filter_logits": (lambda o, top_k, top_p: filter_logits(GOOD_LOGITS, top_k, top_p),
                       dict(top_k=(2, "size or None"), top_p=(0.9, "any")), None),
     "sample_next": (lambda o, temperature, top_k: sample_next(GOOD_LOGITS, np.random.default_rng(0), temperature, top_k),
@@ -228,7 +236,7 @@ CASES = {
 }
 # Cases whose kind list misses a value that is wrong only for them.
 MUST_REJECT_ALSO = {
-    ("generate", "temperature"): [-1.0, INF], ("sample_next", "temperature"): [-1.0, INF],
+    ("generate", "temperature"): [-1.0, INF], ("token_stream", "temperature"): [-1.0, INF], ("sample_next", "temperature"): [-1.0, INF],
     ("generate", "top_p"): [0.0, 1.5, NAN, "0.9"], ("filter_logits", "top_p"): [0.0, 1.5, NAN],
     ("GPT.forward", "ids"): [[[1.5, 1.0]], [[1e20]], np.zeros((1, 0), dtype=np.int64), np.int64(3)],
     ("Tensor.transpose", "dim0"): [2], ("Tensor.reshape", "d0"): [4, 2.0], ("Tensor.var", "ddof"): [7],

@@ -14,6 +14,9 @@ import sys
 from ..runtime.allocator import keep_freed_memory
 from .errors import OneLineParser, UserError  # noqa: F401  (UserError: the subcommands' one error type)
 
+#: The exit status when the reader of stdout went away (`tinytorch generate ... | head -c 10`): 128 + SIGPIPE,
+#: what `yes | head -1` gives for `yes`, so `set -o pipefail` scripts see that the output was cut short.
+BROKEN_PIPE_EXIT = 141
 SUBCOMMANDS = ("verify", "train", "generate", "export", "bench", "doctor")
 
 
@@ -89,11 +92,11 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"tinytorch {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader left (`| head -1`): stop quietly, as Unix tools do
+    except BrokenPipeError:  # the reader left (`| head -1`): stop quietly, with the status of a tool SIGPIPE ended
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error again at exit's flush
-        return 1
+        return BROKEN_PIPE_EXIT
 
 
 if __name__ == "__main__":  # pragma: no cover

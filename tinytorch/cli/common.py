@@ -39,17 +39,13 @@ def finite_float(text: str) -> float:
 
 def read_utf8(path: str, option: str, limit: int | None = None) -> str:
     """The UTF-8 text of regular file `path` (read once, at most `limit` bytes); every problem is a
-    UserError naming `option`, the file and the real cause (a device, a FIFO, a symlink loop...)."""
-    from ..runtime.fileread import read_regular
+    UserError naming `option`, the file and the real cause (a device, a FIFO, a symlink loop, a bad byte...)."""
+    from ..runtime.fileread import read_utf8_text
 
     try:
-        data = read_regular(path, option, limit)
+        return read_utf8_text(path, option, limit)
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{option}: '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def read_text(path: str) -> str:

@@ -68,9 +68,15 @@ def stop_strings(values) -> list:
     return stops
 
 
+def write(text: str) -> None:
+    """Print `text` at once, on a terminal and through a pipe alike: a stopped run keeps what it printed."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def run(args) -> int:
     from ..core.random import manual_seed
-    from ..generation import generate_text
+    from ..generation import stream_text
 
     if args.temperature < 0:
         raise UserError(f"--temperature must be >= 0, got {args.temperature}")
@@ -87,12 +93,22 @@ def run(args) -> int:
               file=sys.stderr)
     if args.seed is not None:
         manual_seed(args.seed)  # after loading (building a model draws initial weights); one stream for all samples
-    for i in range(args.num_samples):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # unknown characters were reported above
-            completion = generate_text(model, tokenizer, prompt, args.max_new_tokens, stop=stops,
-                                       temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
-        if i:
-            sys.stdout.write(SEPARATOR + "\n")
-        sys.stdout.write(prompt + completion + "\n")
+    line_open = False  # a sample printed without its final newline yet
+    try:
+        for i in range(args.num_samples):
+            if i:
+                write(SEPARATOR + "\n")
+            write(prompt)
+            line_open = True
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # unknown characters were reported above
+                for piece in stream_text(model, tokenizer, prompt, args.max_new_tokens, stop=stops,
+                                         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p):
+                    write(piece)  # each token's text as soon as its characters are whole
+            write("\n")
+            line_open = False
+    except KeyboardInterrupt:
+        if line_open:  # what was generated stays, ended as a finished sample is
+            write("\n")
+        raise
     return 0

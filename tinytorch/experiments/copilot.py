@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..training.checkpoint import load_checkpoint
+from ..training.checkpoint import load_checkpoint, read_checkpoint
 from ..nn.config import GPTConfig
 from ..core.random import get_rng, manual_seed
 from ..text.tokenization import CharTokenizer, Tokenizer
@@ -124,9 +124,12 @@ def save_copilot(result: CopilotResult, path) -> str:
                                           tokenizer=result.tokenizer, extra=extra)
 
 
-def read_copilot_checkpoint(path) -> tuple[dict, CodeModelConfig, CharTokenizer]:
-    """(metadata, config, tokenizer) of a copilot checkpoint, restoring nothing; ValueError naming the file."""
-    meta = load_checkpoint(path)  # header only
+def read_copilot_checkpoint(path, meta: dict | None = None) -> tuple[dict, CodeModelConfig, CharTokenizer]:
+    """(metadata, config, tokenizer) of a copilot checkpoint, restoring nothing; ValueError naming the file.
+
+    `meta` is the header of a read the caller already made (`read_checkpoint`); without it the header is read.
+    """
+    meta = load_checkpoint(path) if meta is None else meta  # header only
     extra = meta.get("extra") or {}
     if extra.get("experiment") != EXPERIMENT or not isinstance(meta.get("config"), dict):
         raise ValueError(f"copilot: '{path}' is a tinytorch checkpoint but not a copilot one "
@@ -151,7 +154,8 @@ def load_copilot(path) -> CopilotResult:
 
     The file is fully checked before anything is restored (FileNotFoundError / ValueError naming it).
     """
-    meta, config, tokenizer = read_copilot_checkpoint(path)
+    meta, arrays = read_checkpoint(path)  # one read: the config, the tokenizer and the tensors come from it
+    meta, config, tokenizer = read_copilot_checkpoint(path, meta)
     seed = meta["extra"]["seed"]
     train, test = copilot_split(seed)
     missing = sorted(set("".join(train)) - set(tokenizer.char_to_id))
@@ -163,7 +167,7 @@ def load_copilot(path) -> CopilotResult:
         model, trainer = build_model(tokenizer, config)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"copilot: '{path}' has a config that builds no copilot: {exc}") from None
-    trainer.load_checkpoint(path)  # model, optimizer, schedule, RNG, step
+    trainer.restore_checkpoint(path, meta, arrays)  # model, optimizer, schedule, RNG, step
     loss = dataset_loss(model, dataset)
     initial = meta["extra"].get("initial_loss", loss)
     initial = float(initial) if isinstance(initial, (int, float)) and initial > 0 else loss

@@ -8,12 +8,12 @@ from ..core.ops.nn import softmax_array
 from ..core.validation import check_float, check_int
 
 
-def check_sampling(temperature, top_k, top_p) -> tuple:
+def check_sampling(temperature, top_k, top_p, where: str = "generate") -> tuple:
     """The sampling options checked once: temperature >= 0 (0 is greedy), top_k >= 1, top_p in (0, 1]."""
-    temperature = check_float(temperature, "temperature", "generate", minimum=0)
-    top_k = None if top_k is None else check_int(top_k, "top_k", "generate", minimum=1)
-    if top_p is not None and not 0.0 < check_float(top_p, "top_p", "generate") <= 1.0:
-        raise ValueError(f"generate: top_p must be in (0, 1], got {top_p}")
+    temperature = check_float(temperature, "temperature", where, minimum=0)
+    top_k = None if top_k is None else check_int(top_k, "top_k", where, minimum=1)
+    if top_p is not None and not 0.0 < check_float(top_p, "top_p", where) <= 1.0:
+        raise ValueError(f"{where}: top_p must be in (0, 1], got {top_p}")
     return temperature, top_k, None if top_p is None else float(top_p)
 
 

@@ -7,16 +7,19 @@ attention scaled by 1/sqrt(head_dim), a head without bias (tied to the embedding
 from __future__ import annotations
 
 import json
-import os
 
 from ..nn.config import GPTConfig
 from ..runtime.fileio import short_list
+from ..runtime.fileread import read_utf8_text
 
-#: GPT-2's activations that are the tanh form of GELU, which ours computes.
-TANH_GELU = ("gelu_new", "gelu_pytorch_tanh")
-#: config.json fields that change the computation in ways our GPT does not implement, with the
-#: value under which the computation is ours.
+#: GPT-2's activations that are the tanh form of GELU, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), which
+#: ours computes (transformers' gelu_fast and gelu_accurate write the same function another way).
+TANH_GELU = ("gelu_new", "gelu_pytorch_tanh", "gelu_python_tanh", "gelu_fast", "gelu_accurate")
+#: config.json switches that change the computation in ways our GPT does not implement, with the
+#: value under which the computation is ours. reorder_and_upcast_attn only computes attention in float32,
+#: which ours always does, so both of its values are ours.
 _REQUIRED_VALUES = {"scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False, "add_cross_attention": False}
+_SWITCHES = (*_REQUIRED_VALUES, "reorder_and_upcast_attn", "tie_word_embeddings")
 MAX_CONFIG_BYTES = 1 << 20  # a GPT-2 config.json is about 1 KB
 
 
@@ -47,15 +50,14 @@ def gpt2_config(config: GPTConfig, tied: bool, special_ids: dict | None = None) 
 
 
 def read_json(path: str, limit: int = MAX_CONFIG_BYTES) -> dict:
-    """A JSON object from `path`, refusing files over `limit` bytes; errors name the file."""
-    size = os.path.getsize(path)
-    if size > limit:
-        raise ValueError(f"{path}: {size} bytes is too large for this file (limit {limit})")
+    """A JSON object from `path` (a regular file, at most `limit` bytes, read once); errors name the file and
+    the byte offset of the problem."""
+    text = read_utf8_text(path, "load_pretrained", limit)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" at byte offset {len(text[:exc.pos].encode('utf-8'))}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ValueError(f"{path}: not valid JSON ({getattr(exc, 'msg', exc)}{where})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
@@ -70,12 +72,14 @@ def config_from_gpt2(d: dict, source: str) -> tuple[GPTConfig, bool]:
     if activation not in TANH_GELU:
         raise ValueError(f"{source}: activation_function {activation!r:.40} is not supported "
                          f"(our GPT computes the tanh GELU: {list(TANH_GELU)})")
+    for name in _SWITCHES:  # transformers 5 refuses a switch that is not a bool, as this does
+        if name in d and not isinstance(d[name], bool):
+            raise TypeError(f"{source}: {name} must be true or false, got {d[name]!r:.40}")
     for name, value in _REQUIRED_VALUES.items():
         if d.get(name, value) is not value:
-            raise ValueError(f"{source}: {name} = {d.get(name)!r:.40} is not supported (only {value})")
+            raise ValueError(f"{source}: {name} = {d.get(name)!r:.40} is not supported (only {value}): "
+                             f"tinytorch's attention cannot compute what transformers would")
     tied = d.get("tie_word_embeddings", True)
-    if not isinstance(tied, bool):
-        raise TypeError(f"{source}: tie_word_embeddings must be true or false, got {tied!r:.40}")
     missing = [k for k in ("vocab_size", "n_embd", "n_layer", "n_head") if k not in d]
     if missing:
         raise ValueError(f"{source}: missing field(s) {short_list(missing)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -110,27 +111,46 @@ def _write_folder(directory: str, files: dict) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
-_FLOAT_DTYPES = ("F32", "F16", "F64")  # what numpy holds; bfloat16 it does not
+_FLOAT_DTYPES = ("F32", "F16", "BF16", "F64")  # every one widens (or narrows, F64) to float32 as transformers' float32 does
 
 
 def _read_tensors(path: str, config, tied: bool) -> dict:
-    """The tensors of `path`, checked by name and shape against the config before any is read."""
-    from safetensors import SafetensorError, safe_open
+    """The float32 tensors of `path` (one open handle), checked by name, shape and type before any is read."""
+    from ..runtime.safetensors_file import SafetensorsFile
 
     try:
-        with safe_open(path, framework="numpy") as f:
-            shapes = {name: f.get_slice(name).get_shape() for name in f.keys()}
-            check_gpt2_tensors(shapes, config, tied, path)
+        with SafetensorsFile(path, "load_gpt2_directory") as f:
+            absent = check_gpt2_tensors({name: f.shape(name) for name in f.keys()}, config, tied, path)
             names = [name for name in f.keys() if not is_buffer(name)]
             for name in names:
-                dtype = f.get_slice(name).get_dtype()
-                if dtype not in _FLOAT_DTYPES:
-                    raise ValueError(f"{path}: tensor '{name}' is {dtype}; tinytorch reads {'/'.join(_FLOAT_DTYPES)} "
-                                     f"(convert it, e.g. model.float().save_pretrained(...) in PyTorch)")
-            tensors = {name: np.asarray(f.get_tensor(name), dtype=np.float32) for name in names}
-    except (SafetensorError, OSError, TypeError) as exc:
-        raise ValueError(f"{path}: not a readable safetensors file ({exc})") from None
+                if f.dtype_name(name) not in _FLOAT_DTYPES:
+                    raise ValueError(f"{path}: tensor '{name}' is {f.dtype_name(name)}; tinytorch reads "
+                                     f"{'/'.join(_FLOAT_DTYPES)} weights")
+            tensors = {name: f.tensor(name).astype(np.float32, copy=False) for name in names}
+    except ValueError as exc:
+        message = str(exc)
+        raise ValueError(message if message.startswith(path) else f"{path}: not a readable safetensors file "
+                                                                  f"({message})") from None
+    if absent:
+        warnings.warn(f"{path}: no {short_list(absent)}; they are 0 (biases) and 1 (layer-norm scales), as "
+                      f"transformers initialises tensors a file lacks", stacklevel=3)
     return tensors
+
+
+def _weights_file(directory: str) -> str:
+    """model.safetensors, or a FileNotFoundError/ValueError saying what the folder holds instead."""
+    path = os.path.join(directory, "model.safetensors")
+    if os.path.isfile(path):
+        return path  # transformers also prefers it to a pytorch_model.bin beside it
+    if os.path.isfile(os.path.join(directory, "model.safetensors.index.json")):
+        raise ValueError(f"load_gpt2_directory: '{directory}' holds a sharded model (model.safetensors.index.json); "
+                         f"tinytorch reads one model.safetensors: save it unsharded (max_shard_size larger than it)")
+    for name in ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack"):
+        if os.path.isfile(os.path.join(directory, name)):
+            raise ValueError(f"load_gpt2_directory: '{directory}' holds {name}, which tinytorch does not read (a "
+                             f"pickle can run code); convert it once with transformers: "
+                             f"GPT2LMHeadModel.from_pretrained(DIR).save_pretrained(DIR) writes model.safetensors")
+    raise FileNotFoundError(f"load_gpt2_directory: '{directory}' has no model.safetensors")
 
 
 def load_gpt2_directory(path):
@@ -141,10 +161,9 @@ def load_gpt2_directory(path):
     """
     directory = os.fspath(path)
     config_path = os.path.join(directory, "config.json")
-    weights_path = os.path.join(directory, "model.safetensors")
-    for needed in (config_path, weights_path):
-        if not os.path.isfile(needed):
-            raise FileNotFoundError(f"load_gpt2_directory: '{directory}' has no {os.path.basename(needed)}")
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(f"load_gpt2_directory: '{directory}' has no config.json")
+    weights_path = _weights_file(directory)
     config, tied = config_from_gpt2(read_json(config_path), config_path)
     tensors = _read_tensors(weights_path, config, tied)
     tokenizer = load_tokenizer(directory)

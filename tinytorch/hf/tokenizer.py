@@ -13,6 +13,7 @@ import os
 from ..text.bpe import SPLIT_PATTERN, BPETokenizer
 from ..text.bytelevel import GPT2_SPLIT_PATTERN, bytes_to_token, token_to_bytes
 from ..text.tokenization import CharTokenizer
+from ..runtime.fileread import read_utf8_text
 from .config import read_json
 
 #: Our SPLIT_PATTERN written for Hugging Face's regex engine: Python's `\w` is `[\p{L}\p{N}_]` there,
@@ -191,9 +192,8 @@ def load_tokenizer(directory: str):
     if not (os.path.isfile(vocab_path) and os.path.isfile(merges_path)):
         raise ValueError(f"{directory}: no tokenizer.json, and no vocab.json + merges.txt")
     tokens = _vocab_list(read_json(vocab_path, MAX_TOKENIZER_BYTES), vocab_path)
-    if os.path.getsize(merges_path) > MAX_TOKENIZER_BYTES:
-        raise ValueError(f"{merges_path}: too large for a merges file (limit {MAX_TOKENIZER_BYTES} bytes)")
-    with open(merges_path, encoding="utf-8") as f:
-        lines = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#version")]
+    text = read_utf8_text(merges_path, "load_pretrained", MAX_TOKENIZER_BYTES)  # bad bytes: the file and offset
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # universal newlines, as a text-mode read
+    lines = [line for line in lines if line.strip() and not line.startswith("#version")]
     specials = {t: tokens.index(t) for t in _special_texts(directory) | {"<|endoftext|>"} if t in tokens}
     return _bpe(tokens, _merge_pairs(lines, merges_path), specials, GPT2_SPLIT_PATTERN, vocab_path)

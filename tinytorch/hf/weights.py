@@ -79,8 +79,20 @@ def expected_shapes(config) -> dict:
     return shapes
 
 
-def check_gpt2_tensors(shapes: dict, config, tied: bool, source: str) -> None:
-    """Every tensor GPT-2 needs is there with the shape the config implies, and nothing unknown is.
+#: Tensors transformers fills with a fixed value when a file lacks them (its `_init_weights`): biases are zeros,
+#: layer-norm scales ones. A file without them means that model; a missing weight matrix (random) is refused.
+def init_value(name: str) -> float | None:
+    """0.0 for a bias, 1.0 for a layer norm's scale, None for a tensor transformers would draw at random."""
+    if name.endswith(".bias"):
+        return 0.0
+    if name.endswith(".weight") and name.split(".")[-2].startswith("ln_"):
+        return 1.0
+    return None
+
+
+def check_gpt2_tensors(shapes: dict, config, tied: bool, source: str) -> list:
+    """Every tensor GPT-2 needs is there with the shape the config implies, and nothing unknown is; returns
+    the names of the biases and layer-norm tensors the file lacks (transformers fills them with 0 and 1).
 
     `shapes` maps the file's names (with or without 'transformer.') to shapes. The causal-mask
     buffers old GPT-2 files carry (`h.N.attn.bias`, `h.N.attn.masked_bias`) are allowed.
@@ -90,26 +102,39 @@ def check_gpt2_tensors(shapes: dict, config, tied: bool, source: str) -> None:
     want = expected_shapes(config)
     unknown = [n for n in have if n not in want and not is_buffer(n) and n != "lm_head.weight"]
     if unknown:
-        raise ValueError(f"{source}: tensors a GPT-2 of this config does not have: {short_list(unknown)}")
-    missing = [n for n in want if n not in have]
+        raise ValueError(f"{source}: tensors a GPT-2 of this config does not have: {short_list(unknown)} "
+                         f"(transformers would drop them; tinytorch refuses a file that is not the model it describes)")
+    absent = [n for n in want if n not in have]
+    missing = [n for n in absent if init_value(n) is None]
     if not tied and "lm_head.weight" not in have:
         missing.append("lm_head.weight")
     if missing:
-        raise ValueError(f"{source}: missing tensors {short_list(missing)} (config: {config})")
+        raise ValueError(f"{source}: missing tensors {short_list(missing)} (transformers would draw them at random; "
+                         f"config: {config}{'; tie_word_embeddings is false' if 'lm_head.weight' in missing else ''})")
     if "lm_head.weight" in have:
         want["lm_head.weight"] = (config.vocab_size, config.embed_dim)
     for name, shape in want.items():
-        if have[name] != shape:
+        if name in have and have[name] != shape:
             raise ValueError(f"{source}: tensor '{name}' has shape {have[name]}, the config implies {shape}")
+    return absent
 
 
 def from_gpt2_tensors(tensors: dict, config, tied: bool) -> dict:
-    """Our state_dict from GPT-2 tensors already checked by `check_gpt2_tensors`."""
+    """Our state_dict from GPT-2 tensors already checked by `check_gpt2_tensors`.
+
+    As transformers reads a file: an lm_head.weight present is the head even when tie_word_embeddings is
+    true (transformers 5 then leaves the head untied); without one, a tied head is the token embedding.
+    Biases and layer-norm tensors the file lacks are transformers' fixed initial values (0 and 1).
+    """
     tensors = {name.removeprefix("transformer."): t for name, t in tensors.items()}
+    shapes = expected_shapes(config)
+    for name in shapes:
+        if name not in tensors and init_value(name) is not None:
+            tensors[name] = np.full(shapes[name], init_value(name), dtype=np.float32)
     state = {}
     for hf, names in name_map(config.num_layers).items():
         for name, part in zip(names, np.split(tensors[hf], len(names), axis=-1)):
             state[name] = part.astype(np.float32)
-    head = tensors["wte.weight"] if tied else tensors["lm_head.weight"]  # (V, C)
+    head = tensors["lm_head.weight"] if "lm_head.weight" in tensors else tensors["wte.weight"]  # (V, C)
     state["lm_head.weight"] = np.ascontiguousarray(head.T, dtype=np.float32)  # (C, V)
     return state

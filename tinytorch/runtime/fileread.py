@@ -61,3 +61,14 @@ def read_regular(path: str, where: str, limit: int | None = None) -> bytes:
         if limit is not None and size > limit:
             raise ValueError(f"{where}: '{path}' is {size:,} bytes, over the {limit:,}-byte limit")
         return f.read(size if limit is None else limit + 1)
+
+
+def read_utf8_text(path: str, where: str, limit: int | None = None) -> str:
+    """The UTF-8 text of regular file `path` (read once, at most `limit` bytes); bad bytes are a ValueError
+    naming the file and the byte offset of the first one (a text-mode read reports a position in its buffer)."""
+    data = read_regular(path, where, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}: '{path}' is not UTF-8 text ({exc.reason}: byte 0x{data[exc.start]:02x} "
+                         f"at byte offset {exc.start})") from None

@@ -22,7 +22,8 @@ from .fileread import open_regular
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit on the JSON header
 DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
-          "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
+          "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?",
+          "BF16": "<u2"}  # bfloat16, which numpy lacks: its 16 bits are read, then widened to float32 exactly
 
 
 class SafetensorsFile:
@@ -63,6 +64,7 @@ class SafetensorsFile:
         self.metadata = metadata
         self._start = 8 + length
         self._entries = {key: self._entry(key, value) for key, value in header.items()}
+        self._dtype_names = {key: value["dtype"] for key, value in header.items()}
         self._check_tiling(size - self._start)
 
     @staticmethod
@@ -99,12 +101,18 @@ class SafetensorsFile:
     def shape(self, key: str) -> tuple:
         return self._entries[key][1]
 
+    def dtype_name(self, key: str) -> str:
+        """The file's own name for the tensor's type ('F32', 'BF16', ...)."""
+        return self._dtype_names[key]
+
     def tensor(self, key: str) -> np.ndarray:
         """A copy of tensor `key` (native byte order), independent of the file."""
         dtype, shape, begin, stop = self._entries[key]
         if begin == stop:
             return np.empty(shape, dtype=dtype.newbyteorder("="))
         array = np.frombuffer(self._map, dtype=dtype, count=math.prod(shape), offset=self._start + begin)
+        if self._dtype_names[key] == "BF16":  # the high half of a float32: shift it back into place
+            return (array.astype(np.uint32) << 16).view(np.float32).reshape(shape)
         return array.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 
 from .bytelevel import GPT2_SPLIT_PATTERN, bytes_to_token, gpt2_split_regex, token_to_bytes
+from .stream_decode import ByteStreamDecoder
 from .tokenizer_base import Tokenizer
 from ..core.validation import check_int, check_texts
 
@@ -296,6 +297,10 @@ class BPETokenizer(Tokenizer):
         ids = self._ids_to_decode(ids, "BPETokenizer.decode")
         vocab = self.vocab
         return b"".join(vocab[t] for t in ids).decode("utf-8", errors="replace")
+
+    def stream_decoder(self) -> ByteStreamDecoder:
+        """Ids decoded as they come: bytes of an unfinished character wait for the token that ends it."""
+        return ByteStreamDecoder(self.vocab)
 
     def token_text(self, token_id: int) -> str:
         """A readable form of one token (its bytes decoded with replacement), for inspection."""

@@ -6,6 +6,7 @@ import json
 
 from ..runtime.fileio import as_path, atomic_write
 from ..core.validation import as_token_ids
+from .stream_decode import TextStreamDecoder
 
 FORMAT_VERSION = 1
 
@@ -29,6 +30,11 @@ class Tokenizer:
 
     def decode(self, ids) -> str:
         raise NotImplementedError
+
+    def stream_decoder(self):
+        """A decoder fed ids as they are generated (`feed(ids) -> text`, `flush() -> text`) whose pieces
+        join to `decode(all ids)`: a streamed text never prints half of a character."""
+        return TextStreamDecoder(lambda ids: self.decode(ids))
 
     def __len__(self) -> int:
         return self.vocab_size

@@ -383,6 +383,11 @@ class Trainer:
     def load_checkpoint(self, path) -> dict:
         """Restore everything `save_checkpoint` wrote; the file is fully checked before anything changes."""
         meta, arrays = read_checkpoint(path)  # one read: the trainer state and the tensors come from it
+        return self.restore_checkpoint(path, meta, arrays)
+
+    def restore_checkpoint(self, path, meta: dict, arrays: dict) -> dict:
+        """`load_checkpoint` on what `read_checkpoint(path)` returned, for a caller that read the file once
+        to build this trainer (its model's shape from the header) and restores from that same read."""
         extra = meta.get("extra")
         state = extra.get("trainer") if isinstance(extra, dict) else None
         try:
