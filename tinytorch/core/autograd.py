@@ -36,6 +36,8 @@ class Function:
     input; `None` where `self.needs_input_grad[i]` is False).
     """
 
+    released = False  # True once a backward has freed what this op saved
+
     @classmethod
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' data and, when a gradient is needed, link the output to them."""
@@ -59,9 +61,23 @@ class Function:
     def backward(self, grad):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.backward")
 
+    def release(self) -> None:
+        """Drop the saved arrays and the links to the inputs (the graph behind this op); keep only the flag."""
+        self.__dict__.clear()
+        self.released = True
 
-def run_backward(root, grad: np.ndarray) -> None:
+
+GRAPH_FREED = ("backward: trying to backward through the graph a second time (or to use a result after "
+               "its graph was freed): the first backward() freed what {op} saved for its gradient; "
+               "call backward(retain_graph=True) the first time to keep the graph")
+
+
+def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate `grad` from `root` to every leaf that requires a gradient; leaf grads accumulate.
+
+    Unless `retain_graph`, each op is released once its gradient is passed on (PyTorch's rule):
+    its saved arrays and its links to its inputs go, so a loss kept after `backward()` no longer
+    keeps the step's activations alive, and a second backward through it is an error.
 
     Every tensor carries a creation number `_seq`, and an op's output is always created after its
     inputs. Taking the pending tensor with the highest number first (a heap) therefore reaches a
@@ -81,6 +97,8 @@ def run_backward(root, grad: np.ndarray) -> None:
             if node._retain_grad:
                 node.grad = np.array(g) if node.grad is None else node.grad + g
             ctx = node._ctx
+            if ctx.released:
+                raise RuntimeError(GRAPH_FREED.format(op=type(ctx).__name__))
             input_grads = ctx.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -96,6 +114,8 @@ def run_backward(root, grad: np.ndarray) -> None:
                         heappush(heap, (-parent._seq, id(parent), parent))
                 else:
                     grads[parent] = pending + pg
+            if not retain_graph:
+                ctx.release()
         for leaf, g in grads.items():  # only leaves are left
             _store_leaf_grad(leaf, g)
     finally:
