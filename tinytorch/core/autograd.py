@@ -15,6 +15,14 @@ from .anomaly import check_backward, check_forward
 from .grad_mode import _state, enable_autograd, enable_grad, is_grad_enabled, no_grad  # noqa: F401  (re-exported)
 
 
+_FLOAT32 = np.dtype(np.float32)
+
+
+def floating(a: np.ndarray) -> np.ndarray:
+    """`a` itself if it holds floats, else as float32 (torch's default dtype): math on ids and masks."""
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting expanded, so it has `shape` again."""
     if grad.shape == shape:
@@ -37,12 +45,16 @@ class Function:
     """
 
     released = False  # True once a backward has freed what this op saved
+    promotes = True  # a float result of a precision no input holds (numpy's promotion) becomes float32; not for Cast
 
     @classmethod
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' data and, when a gradient is needed, link the output to them."""
         fn = cls()
         out_data = fn.forward(*[t.data for t in inputs], **options)
+        dtype = out_data.dtype
+        if dtype is not _FLOAT32 and dtype.kind == "f" and cls.promotes and not any(t.data.dtype is dtype for t in inputs):
+            out_data = out_data.astype(np.float32)  # int / int, int * 0.5, exp of bools: float32, torch's default
         if _state.grad_enabled:
             needs = [t.requires_grad for t in inputs]
             if True in needs:

@@ -426,6 +426,8 @@ def as_tensor(x, like=None, name: str | None = None, where: str | None = None):
         return x
     if like is not None and (type(x) is float or type(x) is int) and like.dtype.kind == "f":
         return Tensor._from_op(np.asarray(x, dtype=like.dtype), False)  # `tensor * 2.0`: the hot path
+    if like is not None and type(x) is int and like.dtype.kind in "iu":
+        return Tensor._from_op(np.asarray(x, dtype=like.dtype), False)  # int32 ids * 2 stay int32, as in torch
     try:
         if like is not None and like.dtype.kind == "f":
             arr = np.asarray(x)
