@@ -27,7 +27,7 @@ def layer_input(x, weight: Tensor, where: str) -> Tensor:
     a float's precision behind your back (convert with `x.float()`, `x.double()` or the layer's own).
     """
     x = as_tensor(x, name="input", where=where)
-    if x.dtype == weight.dtype:
+    if x.dtype is weight.dtype or x.dtype == weight.dtype:  # `is`: the per-call fast path
         return x
     if x.dtype.kind != "f":
         return x.astype(weight.dtype)
