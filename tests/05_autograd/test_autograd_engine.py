@@ -55,16 +55,15 @@ def test_two_forwards_accumulate_leaf_gradients_and_zero_grad_clears():
     assert layer.weight.grad is None and layer.bias.grad is None
 
 
-def test_one_graph_backward_twice_accumulates_like_torch():
+def test_one_graph_backward_twice_needs_retain_graph_like_torch():
     x = leaf([1.0, -2.0])
     y = (x * x).sum()  # dy/dx = 2x
-    y.backward()
+    y.backward(retain_graph=True)
     y.backward()
     np.testing.assert_array_equal(x.grad, 2 * 2 * x.data)
-    x.zero_grad()
-    assert x.grad is None
-    y.backward()
-    np.testing.assert_array_equal(x.grad, 2 * x.data)
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()  # the second call did not keep the graph
+    np.testing.assert_array_equal(x.grad, 2 * 2 * x.data)  # the refused backward stored nothing
 
 
 def test_leaf_gradient_is_a_private_copy():

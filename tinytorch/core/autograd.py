@@ -15,6 +15,14 @@ from .anomaly import check_backward, check_forward
 from .grad_mode import _state, enable_autograd, enable_grad, is_grad_enabled, no_grad  # noqa: F401  (re-exported)
 
 
+_FLOAT32 = np.dtype(np.float32)
+
+
+def floating(a: np.ndarray) -> np.ndarray:
+    """`a` itself if it holds floats, else as float32 (torch's default dtype): math on ids and masks."""
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting expanded, so it has `shape` again."""
     if grad.shape == shape:
@@ -36,11 +44,17 @@ class Function:
     input; `None` where `self.needs_input_grad[i]` is False).
     """
 
+    released = False  # True once a backward has freed what this op saved
+    promotes = True  # a float result of a precision no input holds (numpy's promotion) becomes float32; not for Cast
+
     @classmethod
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' data and, when a gradient is needed, link the output to them."""
         fn = cls()
         out_data = fn.forward(*[t.data for t in inputs], **options)
+        dtype = out_data.dtype
+        if dtype is not _FLOAT32 and dtype.kind == "f" and cls.promotes and not any(t.data.dtype is dtype for t in inputs):
+            out_data = out_data.astype(np.float32)  # int / int, int * 0.5, exp of bools: float32, torch's default
         if _state.grad_enabled:
             needs = [t.requires_grad for t in inputs]
             if True in needs:
@@ -59,9 +73,23 @@ class Function:
     def backward(self, grad):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.backward")
 
+    def release(self) -> None:
+        """Drop the saved arrays and the links to the inputs (the graph behind this op); keep only the flag."""
+        self.__dict__.clear()
+        self.released = True
 
-def run_backward(root, grad: np.ndarray) -> None:
+
+GRAPH_FREED = ("backward: trying to backward through the graph a second time (or to use a result after "
+               "its graph was freed): the first backward() freed what {op} saved for its gradient; "
+               "call backward(retain_graph=True) the first time to keep the graph")
+
+
+def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate `grad` from `root` to every leaf that requires a gradient; leaf grads accumulate.
+
+    Unless `retain_graph`, each op is released once its gradient is passed on (PyTorch's rule):
+    its saved arrays and its links to its inputs go, so a loss kept after `backward()` no longer
+    keeps the step's activations alive, and a second backward through it is an error.
 
     Every tensor carries a creation number `_seq`, and an op's output is always created after its
     inputs. Taking the pending tensor with the highest number first (a heap) therefore reaches a
@@ -81,6 +109,8 @@ def run_backward(root, grad: np.ndarray) -> None:
             if node._retain_grad:
                 node.grad = np.array(g) if node.grad is None else node.grad + g
             ctx = node._ctx
+            if ctx.released:
+                raise RuntimeError(GRAPH_FREED.format(op=type(ctx).__name__))
             input_grads = ctx.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -96,6 +126,8 @@ def run_backward(root, grad: np.ndarray) -> None:
                         heappush(heap, (-parent._seq, id(parent), parent))
                 else:
                     grads[parent] = pending + pg
+            if not retain_graph:
+                ctx.release()
         for leaf, g in grads.items():  # only leaves are left
             _store_leaf_grad(leaf, g)
     finally:

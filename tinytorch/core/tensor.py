@@ -147,8 +147,12 @@ class Tensor:
         return self.astype(np.float64)
 
     # ----- autograd ------------------------------------------------------------------------------
-    def backward(self, gradient=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad`; a non-scalar needs `gradient`."""
+    def backward(self, gradient=None, retain_graph: bool | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`; a non-scalar needs `gradient`.
+
+        The graph is freed as backward goes (a second backward raises) unless `retain_graph=True`.
+        """
+        retain_graph = False if retain_graph is None else check_bool(retain_graph, "retain_graph", "backward")
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no graph")
         if gradient is None:
@@ -161,7 +165,7 @@ class Tensor:
             grad = as_tensor(gradient, name="gradient", where="backward").data.astype(self.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: gradient shape {grad.shape} does not match tensor shape {self.shape}")
-        run_backward(self, grad)
+        run_backward(self, grad, retain_graph)
 
     # ----- arithmetic ----------------------------------------------------------------------------
     def _lift(self, other) -> "Tensor":
@@ -422,6 +426,8 @@ def as_tensor(x, like=None, name: str | None = None, where: str | None = None):
         return x
     if like is not None and (type(x) is float or type(x) is int) and like.dtype.kind == "f":
         return Tensor._from_op(np.asarray(x, dtype=like.dtype), False)  # `tensor * 2.0`: the hot path
+    if like is not None and type(x) is int and like.dtype.kind in "iu":
+        return Tensor._from_op(np.asarray(x, dtype=like.dtype), False)  # int32 ids * 2 stay int32, as in torch
     try:
         if like is not None and like.dtype.kind == "f":
             arr = np.asarray(x)

@@ -12,7 +12,7 @@ from ..core import functions as F
 from .attention_masks import additive_mask, attention_with_bias
 from ..core.autograd import no_grad
 from ..core.ops.attention import attend, attention_scale, causal_allowed, merge_heads
-from .layers import Linear, Module
+from .layers import Linear, Module, layer_input
 from ..core.tensor import Tensor
 from ..core.validation import as_tensor, check_bool, check_int, check_mask
 
@@ -40,6 +40,8 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
     where = "scaled_dot_product_attention"
     Q, K, V = (as_tensor(t, name=name, where=where) for t, name in ((Q, "Q"), (K, "K"), (V, "V")))
     causal = check_bool(causal, "causal", "scaled_dot_product_attention")
+    if len({t.dtype for t in (Q, K, V) if t.dtype.kind == "f"}) > 1:  # as torch: no silent change of precision
+        raise TypeError(f"{where}: Q, K and V must share one float dtype, got {Q.dtype}, {K.dtype} and {V.dtype}")
     for name, t in (("Q", Q), ("K", K), ("V", V)):
         if t.ndim < 2:
             raise ValueError(f"scaled_dot_product_attention: {name} must be at least 2-d (..., seq_len, dim), "
@@ -94,7 +96,7 @@ class MultiHeadAttention(Module):
         With `return_attention=True`, returns (output, weights): the (B, H, T, T_keys) attention
         probabilities as an ndarray, for inspection (they carry no gradient).
         """
-        x = as_tensor(x, name="input", where="MultiHeadAttention")
+        x = layer_input(x, self.q_proj.weight, "MultiHeadAttention")
         causal = check_bool(causal, "causal", "MultiHeadAttention")
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(f"MultiHeadAttention: expected input (batch, seq_len, {self.embed_dim}), got {x.shape}")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..core import functions as F
-from .layers import Module, Parameter
+from .layers import Module, Parameter, layer_input
 from ..core.random import get_rng
 from ..core.tensor import Tensor
 from ..core.validation import as_tensor, as_token_ids, check_bool, check_choice, check_int
@@ -62,7 +62,7 @@ class PositionalEncoding(Module):
         self.position_embeddings = Parameter((0.02 * get_rng().standard_normal((max_seq_len, embed_dim))).astype(np.float32))
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_tensor(x, name="input", where="PositionalEncoding")
+        x = layer_input(x, self.position_embeddings, "PositionalEncoding")
         seq_len = _check_length(x, self.max_seq_len, self.embed_dim, "PositionalEncoding")
         return x + self.position_embeddings[:seq_len]
 

@@ -19,6 +19,22 @@ from ..core.tensor import Tensor
 from ..core.validation import as_tensor, check_bool, check_float, check_int, describe
 
 
+def layer_input(x, weight: Tensor, where: str) -> Tensor:
+    """The input of a layer as a Tensor in its weights' dtype: one rule for every layer with weights.
+
+    Integer or bool input is read in that dtype (TinyTorch stores data as float32). A float input of
+    another precision is a TypeError naming both, as PyTorch's layers raise: tinytorch never changes
+    a float's precision behind your back (convert with `x.float()`, `x.double()` or the layer's own).
+    """
+    x = as_tensor(x, name="input", where=where)
+    if x.dtype is weight.dtype or x.dtype == weight.dtype:  # `is`: the per-call fast path
+        return x
+    if x.dtype.kind != "f":
+        return x.astype(weight.dtype)
+    raise TypeError(f"{where}: input dtype {x.dtype} does not match the layer's dtype {weight.dtype}; convert the "
+                    f"input (x.float() or x.double()) or the layer's parameters so that both are the same")
+
+
 class Parameter(Tensor):
     """A tensor that is a trainable weight of a module (requires_grad=True)."""
 
@@ -165,7 +181,7 @@ class Linear(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(np.float32)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_tensor(x, name="input", where="Linear")
+        x = layer_input(x, self.weight, "Linear")
         if x.ndim == 0:  # the feature-size check lives in the op
             raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), got a 0-d tensor")
         return F.linear(x, self.weight, self.bias)

@@ -11,11 +11,11 @@ from .attention import MultiHeadAttention
 from .config import GPTConfig
 from .embeddings import Embedding
 from ..core.ops.normalization import LayerNorm as _LayerNormOp
-from .layers import Dropout, Linear, Module, ModuleList, Parameter
+from .layers import Dropout, Linear, Module, ModuleList, Parameter, layer_input
 from .activations import GELU
 from ..core.random import get_rng
 from ..core.tensor import Tensor
-from ..core.validation import as_tensor, as_token_ids, check_float, check_int
+from ..core.validation import as_token_ids, check_float, check_int
 
 
 def create_causal_mask(seq_len: int) -> Tensor:
@@ -37,7 +37,7 @@ class LayerNorm(Module):
         self.beta = Parameter(np.zeros(size, dtype=np.float32))
 
     def forward(self, x) -> Tensor:
-        x = as_tensor(x, name="input", where="LayerNorm")
+        x = layer_input(x, self.gamma, "LayerNorm")
         if x.ndim == 0:
             raise ValueError(f"LayerNorm: expected input of shape (..., {self.normalized_shape}), got a 0-d tensor")
         if x.shape[-1] != self.normalized_shape:

@@ -44,6 +44,16 @@ _RULES = {"lr": _non_negative, "momentum": _non_negative, "weight_decay": _non_n
           "nesterov": check_bool, "betas": _betas}
 
 
+def _refuse_repeats(params: list, where: str) -> None:
+    """A parameter listed twice would be updated twice per step (PyTorch refuses it too): a ValueError naming both places."""
+    first = {}
+    for i, p in enumerate(params):
+        if id(p) in first:
+            raise ValueError(f"{where}: the same parameter (shape {p.shape}) is listed twice, at positions "
+                             f"{first[id(p)]} and {i}; each may be updated once per step")
+        first[id(p)] = i
+
+
 class Optimizer:
     """Base class: the parameters (in one flat layout), the step count, hyper-parameters and state arrays."""
 
@@ -79,7 +89,8 @@ class Optimizer:
         """(unique parameters, per-parameter group weight_decay or None) from a parameter list or a list of groups."""
         params = list(params) if not isinstance(params, dict) else [params]
         if not any(isinstance(g, dict) for g in params):
-            unique = list({id(p): p for p in parameter_list(params, where)}.values())
+            unique = parameter_list(params, where)
+            _refuse_repeats(unique, where)
             return unique, [None] * len(unique)
         unique, decays, seen = [], [], set()
         for i, group in enumerate(params):
@@ -91,9 +102,12 @@ class Optimizer:
             decay = _non_negative(group.get("weight_decay", default_decay), f"group {i} weight_decay", where)
             if "weight_decay" in group and "weight_decay" not in self.hyperparameter_names:
                 raise ValueError(f"{where}: has no weight_decay to set per group")
-            for p in parameter_list(group["params"], where):
+            members = parameter_list(group["params"], where)
+            _refuse_repeats(members, f"{where}: group {i}")
+            for p in members:
                 if id(p) in seen:
-                    raise ValueError(f"{where}: a parameter appears in more than one group (group {i})")
+                    raise ValueError(f"{where}: a parameter (shape {p.shape}) appears in more than one group "
+                                     f"(again in group {i}); each may be updated once per step")
                 seen.add(id(p))
                 unique.append(p)
                 decays.append(decay if "weight_decay" in group else None)

@@ -63,9 +63,9 @@ def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray
     s = scores()
     key0 = s[..., :1, :] if key_axis == -2 else s[..., :1]
     s -= s.max(axis=key_axis, keepdims=True) if by_max else key0.copy()
-    with np.errstate(over="ignore"):  # an overflow here is caught just below and redone
+    with np.errstate(over="ignore"):  # an overflow here, in exp or in its sums, is caught just below and redone
         np.exp(s, out=s)
-    sums = sum_columns(s)[..., None, :] if key_axis == -2 else sum_last(s)
+        sums = sum_columns(s)[..., None, :] if key_axis == -2 else sum_last(s)
     if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo)
         return exp_shifted(scores, key_axis, by_max=True)
     return s, sums

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, floating, unbroadcast
 from .blocks import in_blocks
 from .erf import erf
 
@@ -106,7 +106,7 @@ class PowTensor(Function):
 
 class Exp(Function):
     def forward(self, a):
-        self.out = np.exp(a)
+        self.out = np.exp(floating(a))  # bools and ints in float32, not numpy's float16 or float64
         return self.out
 
     def backward(self, grad):
@@ -115,7 +115,7 @@ class Exp(Function):
 
 class Log(Function):
     def forward(self, a):
-        self.a = a
+        self.a = a = floating(a)
         return np.log(a)
 
     def backward(self, grad):
@@ -124,7 +124,7 @@ class Log(Function):
 
 class Sqrt(Function):
     def forward(self, a):
-        self.out = np.sqrt(a)
+        self.out = np.sqrt(floating(a))
         return self.out
 
     def backward(self, grad):
@@ -142,7 +142,7 @@ class Abs(Function):
 
 class Tanh(Function):
     def forward(self, a):
-        self.out = np.tanh(a)
+        self.out = np.tanh(floating(a))
         return self.out
 
     def backward(self, grad):
@@ -157,7 +157,7 @@ def stable_sigmoid(a: np.ndarray) -> np.ndarray:
 
 class Sigmoid(Function):
     def forward(self, a):
-        self.out = stable_sigmoid(a)
+        self.out = stable_sigmoid(floating(a))
         return self.out
 
     def backward(self, grad):
@@ -188,8 +188,7 @@ class GELU(Function):
     """
 
     def forward(self, a, approximate="tanh"):
-        if a.dtype.kind != "f":  # integers and bools compute in float64, as numpy's own math functions do
-            a = a.astype(np.float64)
+        a = floating(a)  # integers and bools compute in float32
         self.a, self.approximate = a, approximate
         if approximate == "tanh":
             out, self.h = np.empty(a.shape, a.dtype), np.empty(a.shape, a.dtype)
@@ -251,6 +250,8 @@ class Clip(Function):
 
 
 class Cast(Function):
+    promotes = False  # the dtype asked for is the dtype given, float64 included
+
     def forward(self, a, dtype=None):
         self.dtype = a.dtype
         return a.astype(dtype)

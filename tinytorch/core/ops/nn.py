@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, floating
 from .sums import sum_last
 
 
@@ -32,7 +32,7 @@ def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
 class Softmax(Function):
     def forward(self, x, dim=-1):
         self.dim = dim
-        self.out = softmax_array(x, dim)
+        self.out = softmax_array(floating(x), dim)
         return self.out
 
     def backward(self, grad):
@@ -43,7 +43,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     def forward(self, x, dim=-1):
         self.dim = dim
-        self.out = log_softmax_array(x, dim)
+        self.out = log_softmax_array(floating(x), dim)
         return self.out
 
     def backward(self, grad):
@@ -54,7 +54,8 @@ class CrossEntropy(Function):
     """Mean (or summed) negative log-likelihood of integer targets under softmax(logits).
 
     logits (..., C) with targets of shape (N,) = the leading dims flattened; positions whose target
-    equals `ignore_index` count for nothing, and the mean is over the others.
+    equals `ignore_index` count for nothing, and the mean is over the others (NaN when none is left,
+    with zero gradients, as in PyTorch).
     """
 
     def forward(self, logits, targets=None, ignore_index=None, reduction="mean"):
@@ -74,7 +75,10 @@ class CrossEntropy(Function):
         if reduction == "none":
             self.scale = None
             return (-picked).astype(logits.dtype)
-        self.scale = 1.0 if reduction == "sum" else 1.0 / max(count, 1)
+        if reduction == "mean" and count == 0:  # every target ignored: a mean over nothing is NaN, as in PyTorch
+            self.scale = 0.0  # and nothing receives a gradient
+            return np.asarray(np.nan, dtype=logits.dtype)
+        self.scale = 1.0 if reduction == "sum" else 1.0 / count
         return np.asarray(-picked.sum() * self.scale, dtype=logits.dtype)
 
     def backward(self, grad):
