@@ -1,7 +1,7 @@
 """Optimizers: SGD (momentum, weight decay), Adam, and AdamW (decoupled weight decay).
 
 Each keeps its parameters in one flat layout (`flat_params.py`), so a step is a handful of vectorised
-numpy calls over all weights. As in PyTorch, `params` may be a list of groups (dicts with "params" and
+numpy calls over all weights (the rules one parameter at a time, as a book writes them: `reference.py`). As in PyTorch, `params` may be a list of groups (dicts with "params" and
 an optional "weight_decay"), e.g. to decay matrices but not biases and LayerNorm gains (nanoGPT's AdamW). Hyper-parameters are checked by one set of rules, for the constructor and
 for `load_state_dict` alike; `check_state_dict` validates a whole state without changing anything.
 """

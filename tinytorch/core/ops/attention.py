@@ -50,7 +50,7 @@ def attend(q, k, v, allowed, scale: float):
 
     The (Tq, Tk) scores are computed once and turned into the weights in place. When every query
     may see key 0 (no mask, or causal), they are shifted by the score against key 0 rather than by
-    each row's maximum (see `causal_attention.LARGEST_SUM`).
+    each row's maximum (see `causal_attention.LARGEST_SUM`). The formula plainly: `reference.attention`.
     """
     # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
     # A q that is already scaled comes with scale 1.

@@ -8,6 +8,7 @@ The scores are held transposed, (keys, queries), so the softmax's sum runs down 
 product with a vector of ones) and its shift is a contiguous row (see LARGEST_SUM). Each tile keeps
 exp(scores - shift) unnormalized, with 1 / (each query's sum) on the side: the output and the
 gradients are scaled on their small (n, head) rows instead of dividing every weight.
+The same math without the layout: `reference.attention` and `reference.attention_backward`.
 """
 
 from __future__ import annotations
