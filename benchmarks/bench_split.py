@@ -11,31 +11,16 @@ import argparse
 import cProfile
 import os
 import pstats
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tinytorch.bench.common import machine_notes, thread_limit, torch_or_none  # noqa: E402
+from tinytorch.bench.common import cpu_seconds, machine_notes, thread_limit, torch_or_none  # noqa: E402
 from tinytorch.bench.speed import step_matmul_shapes  # noqa: E402
 from tinytorch.bench.workloads import MEDIUM, TINY, tinytorch_step, torch_step  # noqa: E402
 from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
-
-
-def cpu_seconds(fns: dict, number: int, rounds: int) -> dict:
-    """Median CPU seconds per call of each fn; every round times each fn once, the order alternating."""
-    samples = {name: [] for name in fns}
-    names = list(fns)
-    for round_ in range(rounds):
-        for name in (names if round_ % 2 == 0 else names[::-1]):
-            start = time.process_time()
-            for _ in range(number):
-                fns[name]()
-            samples[name].append((time.process_time() - start) / number)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def linear_products(work, torch) -> dict:

@@ -67,7 +67,7 @@ def attend(q, k, v, allowed, scale: float):
         return weights
 
     # One query (a decoding step) has one max to take: nothing to save, and no overflow check needed.
-    weights, sums = exp_shifted(scores, -1, by_max=q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2]))
+    weights, sums, _ = exp_shifted(scores, -1, by_max=q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2]))
     weights /= sums
     return weights @ v, weights
 
@@ -212,7 +212,7 @@ class SelfAttentionHeads(Function):
             self.out = split_heads(merged, num_heads)  # (B, H, T, hd) view: the kernel writes into merged
             self.weights = causal_forward(self.q, self.k, self.v, self.out)
             if weights_sink is not None:
-                weights_sink.append(dense_weights(self.weights))
+                weights_sink.append(dense_weights(self.q, self.k, self.weights))
             return merged  # (B, T, C)
         if causal:
             allowed = causal_allowed(t, t) if allowed is None else allowed & causal_allowed(t, t)
