@@ -2,8 +2,9 @@
 
 The medium GPT (V65 E128 L4 H4) trains on 2048 tokens per step as T x B = 128 x 16, 1024 x 2 and
 4096 x 1 (4096 tokens: one sequence is the least). Each (framework, T) runs in a fresh process at
-1 thread and reports its peak RSS after 3 steps; then the T=1024 step is timed in interleaved rounds
-(CPU time, medians) for the speed ratio.
+1 thread; its training memory is the peak RSS over 3 steps minus the RSS once the model and data are
+built (so the frameworks' own import sizes drop out). Then the T=1024 step is timed in interleaved
+rounds (CPU time, medians) for the speed ratio.
 Run from the repository root: python benchmarks/bench_context_memory.py [--lengths 128 1024 4096] [--rounds N]
 """
 
@@ -36,13 +37,15 @@ if {side!r} == "torch":
     step = torch_step(work)
 else:
     step = tinytorch_step(work)
+with open("/proc/self/status") as f:
+    built = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
 for _ in range(3):
     step()
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - built))
 """
 
 
-def peak_rss_mb(side: str, t: int) -> float:
+def training_mb(side: str, t: int) -> float:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = CHILD.format(root=root, t=t, tokens=TOKENS, side=side)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
@@ -59,12 +62,12 @@ def main(argv=None) -> int:
     sides = ["tinytorch"] + (["torch"] if torch is not None else [])
     for line in machine_notes():
         print(line)
-    print(f"\npeak RSS (MB) after 3 training steps of {TOKENS} tokens, 1 thread, fresh process each:")
+    print(f"\ntraining memory (MB: peak RSS over 3 steps of {TOKENS} tokens minus RSS once built), 1 thread:")
     base = {}
     for t in args.lengths:
         row = []
         for side in sides:
-            mb = peak_rss_mb(side, t)
+            mb = training_mb(side, t)
             base.setdefault(side, mb)
             row.append(f"{side} {mb:6.0f} ({mb / base[side]:.2f}x T={args.lengths[0]})")
         print(f"  T={t:5d} B={max(1, TOKENS // t):2d}: " + ", ".join(row))

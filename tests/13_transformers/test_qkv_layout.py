@@ -81,3 +81,22 @@ def test_replaced_data_or_a_deep_copy_is_joined_again_before_use():
     assert not np.array_equal(model(tokens).data, ref)
     assert _views_of_fused(att)
     np.testing.assert_array_equal(att.qkv()[0][:, 16:32], att.k_proj.weight.data)
+
+
+def test_the_array_decode_path_gives_the_module_paths_logits_bit_for_bit():
+    """GPT.forward with a KV cache in eval mode runs each block's `decode` on arrays; the modules' own
+    forward with the same cache gives the same logits exactly, for a prompt and then token by token."""
+    from tinytorch.core.autograd import no_grad
+    from tinytorch.core import functions as F
+    from tinytorch.generation.kv_cache import KVCache
+
+    model = _model().eval()
+    ids = np.random.default_rng(2).integers(0, 11, (2, 12))
+    fast, slow = KVCache.for_model(model, batch_size=2), KVCache.for_model(model, batch_size=2)
+    with no_grad():
+        for lo, hi in ((0, 5), (5, 6), (6, 7), (7, 12)):
+            got = model(ids[:, lo:hi], kv_cache=fast).data
+            x = F.token_position_embedding(model.token_embedding.weight, model.position_embedding.weight, ids[:, lo:hi], lo)
+            for i, block in enumerate(model.blocks):
+                x = block(x, causal=True, kv_cache=slow.layer(i))
+            np.testing.assert_array_equal(got, model.lm_head(model.ln_f(x)).data)

@@ -135,15 +135,20 @@ class MultiHeadAttention(Module):
         """Inference step: the new tokens' queries attend to cached keys/values plus their own (causal).
 
         Returns (output, weights (B, H, T_new, T_cached + T_new))."""
+        out, weights = self.decode(x.data, layer_cache)
+        return Tensor._from_op(out, False), weights
+
+    def decode(self, x: np.ndarray, layer_cache) -> tuple[np.ndarray, np.ndarray]:
+        """`_forward_cached` on arrays: x (B, T, C) -> (output (B, T, C), weights), for generation's loop."""
         weight, bias = self.qkv()
         b, t, c = x.shape
-        q, k, v = project_heads(x.data.reshape(b * t, c), weight, bias, x.shape, self.num_heads, False)  # (B, H, T, hd)
+        q, k, v = project_heads(x.reshape(b * t, c), weight, bias, x.shape, self.num_heads, False)  # (B, H, T, hd)
         k_all, v_all = layer_cache.append(k, v)
         # One new token may see every cached key: no mask to build or apply.
         allowed = causal_allowed(q.shape[2], k_all.shape[2]) if q.shape[2] > 1 else None
         out, weights = attend(q, k_all, v_all, allowed, 1.0)  # q is scaled
         merged = merge_heads(out)  # (B, T, C)
-        return Tensor._from_op(merged @ self.out_proj.weight.data + self.out_proj.bias.data, False), weights
+        return merged @ self.out_proj.weight.data + self.out_proj.bias.data, weights
 
     def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
         """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""
