@@ -23,16 +23,15 @@ def _as_float64(x):
 
 def numerical_grad(scalar_fn, array: np.ndarray, eps: float) -> np.ndarray:
     """d scalar_fn / d array by central differences, perturbing `array` in place one entry at a time."""
-    grad = np.zeros_like(array)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + eps
+    grad = np.zeros(array.shape, dtype=array.dtype)
+    for i in np.ndindex(array.shape):  # by index, not through reshape: a strided view (a column block) is perturbed too
+        original = array[i]
+        array[i] = original + eps
         plus = scalar_fn()
-        flat[i] = original - eps
+        array[i] = original - eps
         minus = scalar_fn()
-        flat[i] = original
-        gflat[i] = (plus - minus) / (2 * eps)
+        array[i] = original
+        grad[i] = (plus - minus) / (2 * eps)
     return grad
 
 

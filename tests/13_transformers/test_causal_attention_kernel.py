@@ -214,16 +214,16 @@ def test_dense_path_falls_back_to_the_maximum_where_key_zero_would_overflow(dtyp
 
 
 def test_recomputed_tiles_give_the_kept_tiles_gradients_bit_for_bit(monkeypatch):
-    """Above KEEP_TILES_UP_TO, backward computes each tile again from q, k and the kept shift: the same
+    """For long contexts backward computes each tile again from q, k and the kept shift: the same
     products and passes in the same order, so the gradients equal those of kept tiles exactly."""
-    t = kernel.KEEP_TILES_UP_TO + 40
+    t = 8 * 8 + 40
     q, k, v = _qkv((1, 2, t, 8), dtype=np.float32, seed=3)
     grad = np.random.default_rng(4).standard_normal(q.shape).astype(np.float32)
     results = []
-    for keep in (t, t - 1):  # tiles kept, then recomputed
-        monkeypatch.setattr(kernel, "KEEP_TILES_UP_TO", keep)
+    for per_head_dim in (t // 8 + 1, t // 8 - 1):  # tiles kept, then recomputed
+        monkeypatch.setattr(kernel, "KEEP_TILES_PER_HEAD_DIM", per_head_dim)
         out, weights, qs, _ = _blockwise(q, k, v, BLOCK)
-        assert (weights[0] is None) == (keep < t)
+        assert (weights[0] is None) == (per_head_dim * 8 < t)
         grads = [np.empty_like(q) for _ in range(3)]
         causal_backward(grad, qs, k, v, out, weights, *grads)
         results.append((out, grads))

@@ -10,7 +10,7 @@ from tinytorch.core import functions as F
 from tinytorch.core.ops import reference as ref
 from tinytorch.core.ops.attention import ScaledDotProductAttention, attention_scale, causal_allowed, split_heads
 from tinytorch.core.ops.blocks import BLOCK_ELEMENTS
-from tinytorch.core.ops.causal_attention import KEEP_TILES_UP_TO, causal_backward, causal_forward, dense_weights
+from tinytorch.core.ops.causal_attention import KEEP_TILES_PER_HEAD_DIM, causal_backward, causal_forward, dense_weights
 from tinytorch.nn.layers import Parameter
 from tinytorch.optim import reference as optim_ref
 from tinytorch.optim.optimizers import SGD, Adam, AdamW
@@ -42,7 +42,7 @@ def test_dense_attention_and_its_backward_match_the_formula(mask):
         _close(got, want)
 
 
-@pytest.mark.parametrize("t, block", [(100, 32), (37, 8), (KEEP_TILES_UP_TO + 30, 32)])  # tiles kept, recomputed
+@pytest.mark.parametrize("t, block", [(100, 32), (37, 8), (KEEP_TILES_PER_HEAD_DIM * 6 + 9, 32)])  # kept, recomputed
 def test_blockwise_causal_kernel_matches_the_formula(t, block):
     q, k, v, grad = (_randn(2, 2, t, 6) for _ in range(4))
     scale = attention_scale(6)
@@ -51,7 +51,7 @@ def test_blockwise_causal_kernel_matches_the_formula(t, block):
     ref_out, p = ref.attention(q, k, v, causal_allowed(t, t))
     _close(out, ref_out)
     _close(dense_weights(q * scale, k, weights, block), p)
-    assert (weights[0] is None) == (t > KEEP_TILES_UP_TO)
+    assert (weights[0] is None) == (t > KEEP_TILES_PER_HEAD_DIM * 6)
     gq, gk, gv = np.empty_like(q), np.empty_like(k), np.empty_like(v)
     causal_backward(grad, q * scale, k, v, out, weights, gq, gk, gv, block)
     want_q, want_k, want_v = ref.attention_backward(grad, q, k, v, p)

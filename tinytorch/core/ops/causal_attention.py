@@ -8,7 +8,7 @@ The scores are held transposed, (keys, queries), so the softmax's sum runs down 
 product with a vector of ones) and its shift is a contiguous row (see LARGEST_SUM). Each tile keeps
 exp(scores - shift) unnormalized, with 1 / (each query's sum) on the side: the output and the
 gradients are scaled on their small (n, head) rows instead of dividing every weight.
-Up to KEEP_TILES_UP_TO queries the tiles are kept for backward; beyond, as flash attention does,
+For short contexts the tiles are kept for backward (`keeps_tiles`); beyond, as flash attention does,
 backward computes each tile again from q, k and the kept shift (..., T): memory stays linear in T.
 The same math without the layout: `reference.attention` and `reference.attention_backward`.
 """
@@ -31,10 +31,16 @@ BLOCK = 32  # queries per block: 16, 32 and 64 measured alike at T=128; 32 skips
 LARGEST_SUM = float(np.exp(80.0))
 
 
-# Above this many queries the tiles (about T^2 / 2 numbers per head) would outgrow the rest of a step's
-# saved activations (about 20 C numbers per token), so backward recomputes them instead: one more
-# product and exp per tile, in exchange for memory that stays flat in context length at fixed tokens.
-KEEP_TILES_UP_TO = 128
+# The tiles hold T / 2 numbers per query and head; q, k and v, kept for backward anyway, hold 3 head
+# sizes. Up to T = 32 head sizes (1024 for heads of 32) the tiles are kept, at most about 5x q, k, v
+# together; beyond, backward recomputes them (one more product and exp per tile) and attention's
+# memory grows only linearly in T, flat at a fixed number of tokens per step.
+KEEP_TILES_PER_HEAD_DIM = 32
+
+
+def keeps_tiles(t: int, head_dim: int) -> bool:
+    """Whether causal_forward keeps its T queries' score tiles for backward (else backward recomputes them)."""
+    return t <= KEEP_TILES_PER_HEAD_DIM * head_dim
 
 
 def worth_blocking(t: int) -> bool:
@@ -94,12 +100,12 @@ def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray
     """Write softmax(qs k^T, causal) v into `out` (..., T, dv); return the weights for backward.
 
     The weights are (tiles, shift, inv): each block's unnormalized exp(scores - shift)^T (..., r1, n)
-    when T <= KEEP_TILES_UP_TO (else None: backward recomputes them), each query's shift and 1 / its
+    when `keeps_tiles` (else None: backward recomputes them), each query's shift and 1 / its
     sum (..., T). `qs` is q already multiplied by the attention scale. q, k, v should be contiguous:
     BLAS runs the small tiles about twice as fast then.
     """
     t = qs.shape[-2]
-    tiles = [] if t <= KEEP_TILES_UP_TO else None
+    tiles = [] if keeps_tiles(t, qs.shape[-1]) else None
     inv = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     shift = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     for r0, r1 in _blocks(t, block):
