@@ -60,15 +60,13 @@ class FlatParameters:
         return all(map(self.flat.dtype.__eq__, map(_DTYPE, datas)))
 
     def gather_data(self) -> np.ndarray:
-        """The weights copied into `flat`, one copy per parameter (they may be views of any layout)."""
-        for p, view in zip(self.params, self._views):
-            np.copyto(view, p.data)
-        return self.flat
+        """The weights copied into `flat` in one call (they may be views of any layout)."""
+        return np.concatenate([p.data.ravel() for p in self.params], out=self.flat)
 
     def scatter_data(self) -> None:
         """`flat` written back into each parameter's own array, in place."""
         for p, view in zip(self.params, self._views):
-            np.copyto(p.data, view)
+            p.data[...] = view
 
     def gathered(self) -> np.ndarray | None:
         """The latest gathered gradients if every parameter had one and each `.grad` is still its view there, else None."""
