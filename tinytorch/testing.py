@@ -24,10 +24,9 @@ def _as_float64(x):
 
 def numerical_grad(scalar_fn, array: np.ndarray, eps: float) -> np.ndarray:
     """d scalar_fn / d array by central differences, perturbing `array` in place one entry at a time."""
-    grad = np.zeros_like(array)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        gflat[i] = central_difference(scalar_fn, flat, i, eps)
+    grad = np.zeros(array.shape, dtype=array.dtype)
+    for i in np.ndindex(array.shape):  # by index, not through reshape: a strided view (a column block) is perturbed too
+        grad[i] = central_difference(scalar_fn, array, i, eps)
     return grad
 
 

@@ -38,7 +38,7 @@ def test_blockwise_forward_equals_dense_causal_attention(t, block):
     out, weights_t, _, _ = _blockwise(q, k, v, block)
     ref_out, ref_w = attend(q, k, v, causal_allowed(t, t), attention_scale(5))
     np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(dense_weights(weights_t, block), ref_w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dense_weights(q * attention_scale(5), k, weights_t, block), ref_w, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -63,7 +63,7 @@ def test_scores_far_above_key_zero_keep_exact_weights(dtype, monkeypatch):
     ref_out, ref_w = attend(q, k, v, causal_allowed(t, t), attention_scale(2))
     tol = 1e-12 if dtype == np.float64 else 1e-5
     assert np.isfinite(out).all()
-    np.testing.assert_allclose(dense_weights(weights, block), ref_w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dense_weights(qs, k, weights, block), ref_w, rtol=tol, atol=tol)
     np.testing.assert_allclose(out, ref_out, rtol=tol, atol=tol)
 
 
@@ -171,8 +171,8 @@ def test_attention_scale_is_a_python_float_and_keeps_float32():
     assert type(attention_scale(32)) is float and attention_scale(16) == 0.25
     q, k, v = _qkv((1, 2, 40, 8), dtype=np.float32)
     out = np.empty_like(q)
-    tiles, inv = causal_forward(q * attention_scale(8), k, v, out)
-    assert out.dtype == np.float32 and inv.dtype == np.float32 and all(w.dtype == np.float32 for w in tiles)
+    tiles, shift, inv = causal_forward(q * attention_scale(8), k, v, out)
+    assert out.dtype == np.float32 and inv.dtype == shift.dtype == np.float32 and all(w.dtype == np.float32 for w in tiles)
 
 
 def test_kv_cache_decode_equals_the_full_forward_across_block_boundaries():
@@ -211,3 +211,22 @@ def test_dense_path_falls_back_to_the_maximum_where_key_zero_would_overflow(dtyp
     assert np.isfinite(out).all()
     np.testing.assert_allclose(weights, expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(out, expected @ v, rtol=tol, atol=10 * tol)
+
+
+def test_recomputed_tiles_give_the_kept_tiles_gradients_bit_for_bit(monkeypatch):
+    """For long contexts backward computes each tile again from q, k and the kept shift: the same
+    products and passes in the same order, so the gradients equal those of kept tiles exactly."""
+    t = 8 * 8 + 40
+    q, k, v = _qkv((1, 2, t, 8), dtype=np.float32, seed=3)
+    grad = np.random.default_rng(4).standard_normal(q.shape).astype(np.float32)
+    results = []
+    for per_head_dim in (t // 8 + 1, t // 8 - 1):  # tiles kept, then recomputed
+        monkeypatch.setattr(kernel, "KEEP_TILES_PER_HEAD_DIM", per_head_dim)
+        out, weights, qs, _ = _blockwise(q, k, v, BLOCK)
+        assert (weights[0] is None) == (per_head_dim * 8 < t)
+        grads = [np.empty_like(q) for _ in range(3)]
+        causal_backward(grad, qs, k, v, out, weights, *grads)
+        results.append((out, grads))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for kept, recomputed in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(kept, recomputed)

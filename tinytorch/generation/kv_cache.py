@@ -21,9 +21,6 @@ class LayerCache:
         self.keys = np.zeros((batch_size, num_heads, max_seq_len, head_dim), dtype=dtype)
         self.values = np.zeros_like(self.keys)
         self.length = 0
-        # The layer's Q/K/V projections fused into one (C, 3C) weight and (3C,) bias, made on first use:
-        # like the cached keys, it assumes the weights do not change while the cache is in use.
-        self.qkv_projection = None
 
     def append(self, k_new: np.ndarray, v_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Store (B, H, T_new, hd) keys/values after the cached ones; return all of them so far."""

@@ -117,14 +117,17 @@ def cross_entropy(logits, targets):
     return float(-logp[np.arange(len(t)), t].mean())
 
 
-def central_difference(f, flat: np.ndarray, i: int, eps: float) -> float:
-    """(f(x + eps e_i) - f(x - eps e_i)) / 2 eps for scalar f(), perturbing `flat[i]` in place and restoring it."""
-    original = flat[i]
-    flat[i] = original + eps
+def central_difference(f, array: np.ndarray, i, eps: float) -> float:
+    """(f(x + eps e_i) - f(x - eps e_i)) / 2 eps for scalar f(), perturbing `array[i]` in place and restoring it.
+
+    `i` indexes `array` itself (an int for 1-d, a tuple otherwise): never a reshaped copy, since a strided
+    view (a column block of a fused weight) would reshape into a copy the function never reads."""
+    original = array[i]
+    array[i] = original + eps
     up = f()
-    flat[i] = original - eps
+    array[i] = original - eps
     down = f()
-    flat[i] = original
+    array[i] = original
     return (up - down) / (2 * eps)
 
 
@@ -134,7 +137,6 @@ def central_differences(f, arrays: dict, names=None, eps=1e-6, max_entries=24, s
     out = {}
     for name in names or list(arrays):
         a = arrays[name]
-        flat = a.reshape(-1)
-        idx = np.arange(flat.size) if flat.size <= max_entries else rng.choice(flat.size, max_entries, replace=False)
-        out[name] = (idx, np.array([central_difference(f, flat, i, eps) for i in idx]))
+        idx = np.arange(a.size) if a.size <= max_entries else rng.choice(a.size, max_entries, replace=False)
+        out[name] = (idx, np.array([central_difference(f, a, np.unravel_index(i, a.shape), eps) for i in idx]))
     return out

@@ -57,10 +57,14 @@ def is_tied(model) -> bool:
 
 
 def to_gpt2_tensors(model, tied: bool) -> dict:
-    """{GPT-2 name: float32 array} for `model`; a tied model stores no lm_head (GPT-2 reuses wte)."""
+    """{GPT-2 name: float32 array} for `model`; a tied model stores no lm_head (GPT-2 reuses wte).
+
+    `c_attn` is the attention's own fused (C, 3C) weight and (3C,) bias, stored as they are."""
     ours = model.state_dict()
-    tensors = {f"transformer.{hf}": np.ascontiguousarray(np.concatenate([ours[n] for n in names], axis=-1),
-                                                          dtype=np.float32)
+    fused = {}
+    for i, block in enumerate(model.blocks):
+        fused[f"h.{i}.attn.c_attn.weight"], fused[f"h.{i}.attn.c_attn.bias"] = block.attention.qkv()
+    tensors = {f"transformer.{hf}": np.ascontiguousarray(fused[hf] if hf in fused else ours[names[0]], dtype=np.float32)
                for hf, names in name_map(model.num_layers).items()}
     if not tied:
         tensors["lm_head.weight"] = np.ascontiguousarray(ours["lm_head.weight"].T, dtype=np.float32)  # (V, C)

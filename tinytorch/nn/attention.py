@@ -11,7 +11,7 @@ import numpy as np
 from ..core import functions as F
 from .attention_masks import additive_mask, attention_with_bias
 from ..core.autograd import no_grad
-from ..core.ops.attention import attend, attention_scale, causal_allowed, merge_heads
+from ..core.ops.attention import attend, attention_scale, causal_allowed, merge_heads, project_heads
 from .layers import Linear, Module, layer_input
 from ..core.tensor import Tensor
 from ..core.validation import as_tensor, check_bool, check_int, check_mask
@@ -65,7 +65,13 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal: bool = False):
 
 
 class MultiHeadAttention(Module):
-    """Self-attention with `num_heads` heads, all batched in one fused op (no per-head loop)."""
+    """Self-attention with `num_heads` heads, all batched in one fused op (no per-head loop).
+
+    q, k and v are stored as one (C, 3C) weight and (3C,) bias, GPT-2's `c_attn` layout: `q_proj`,
+    `k_proj` and `v_proj` are Linears whose parameters are column blocks (views) of it, so their
+    names, state-dict entries and optimizer state are TinyTorch's while training, the KV cache and the
+    Hugging Face export all read one array.
+    """
 
     def __init__(self, embed_dim: int, num_heads: int):
         super().__init__()
@@ -79,6 +85,27 @@ class MultiHeadAttention(Module):
         self.k_proj = Linear(embed_dim, embed_dim)
         self.v_proj = Linear(embed_dim, embed_dim)
         self.out_proj = Linear(embed_dim, embed_dim)
+        self._fuse_qkv()
+
+    def _fuse_qkv(self) -> None:
+        """Join q, k, v's current values into one (C, 3C) weight and (3C,) bias; their `.data` become its views."""
+        projections = (self.q_proj, self.k_proj, self.v_proj)
+        weight = np.concatenate([p.weight.data for p in projections], axis=1)  # (C, 3C)
+        bias = np.concatenate([p.bias.data for p in projections])  # (3C,)
+        c = self.embed_dim
+        for i, p in enumerate(projections):
+            p.weight.data, p.bias.data = weight[:, i * c : (i + 1) * c], bias[i * c : (i + 1) * c]
+        self._qkv = (weight, bias)  # plain arrays: the registered parameters are the views
+
+    def qkv(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fused (C, 3C) weight and (3C,) bias of q|k|v. If a projection's `.data` was replaced by
+        another array (a user, a deep copy), its values are joined again first, so this is always current."""
+        weight, bias = self._qkv
+        for p in (self.q_proj, self.k_proj, self.v_proj):
+            if p.weight.data.base is not weight or p.bias.data.base is not bias:
+                self._fuse_qkv()
+                return self._qkv
+        return weight, bias
 
     def _allowed(self, x_shape: tuple, mask) -> np.ndarray | None:
         """The user mask as a bool array broadcasting to (B, H, T, T), or None (causality is the op's job)."""
@@ -116,7 +143,7 @@ class MultiHeadAttention(Module):
         merged = F.self_attention_heads(  # the op applies `causal` itself (blockwise when there is no mask)
             x, self.q_proj.weight, self.q_proj.bias, self.k_proj.weight, self.k_proj.bias,
             self.v_proj.weight, self.v_proj.bias, num_heads=self.num_heads,
-            allowed=self._allowed(x.shape, mask), causal=causal, weights_sink=weights,
+            allowed=self._allowed(x.shape, mask), causal=causal, weights_sink=weights, qkv=self.qkv(),
         )  # (B, T, C)
         out = self.out_proj(merged)
         return (out, weights[0]) if return_attention else out
@@ -125,21 +152,20 @@ class MultiHeadAttention(Module):
         """Inference step: the new tokens' queries attend to cached keys/values plus their own (causal).
 
         Returns (output, weights (B, H, T_new, T_cached + T_new))."""
-        if layer_cache.qkv_projection is None:  # fused once per cache: the weights stay fixed while it is in use
-            scale = attention_scale(self.head_dim)  # folded into q's projection, as the training op does
-            layer_cache.qkv_projection = (
-                np.concatenate([self.q_proj.weight.data * scale, self.k_proj.weight.data, self.v_proj.weight.data], axis=1),
-                np.concatenate([self.q_proj.bias.data * scale, self.k_proj.bias.data, self.v_proj.bias.data]))
-        weight, bias = layer_cache.qkv_projection
+        out, weights = self.decode(x.data, layer_cache)
+        return Tensor._from_op(out, False), weights
+
+    def decode(self, x: np.ndarray, layer_cache) -> tuple[np.ndarray, np.ndarray]:
+        """`_forward_cached` on arrays: x (B, T, C) -> (output (B, T, C), weights), for generation's loop."""
+        weight, bias = self.qkv()
         b, t, c = x.shape
-        qkv = (x.data @ weight + bias).reshape(b, t, 3, self.num_heads, self.head_dim)
-        q, k, v = qkv.transpose(2, 0, 3, 1, 4)  # each (B, H, T, hd)
+        q, k, v = project_heads(x.reshape(b * t, c), weight, bias, x.shape, self.num_heads, False)  # (B, H, T, hd)
         k_all, v_all = layer_cache.append(k, v)
         # One new token may see every cached key: no mask to build or apply.
         allowed = causal_allowed(q.shape[2], k_all.shape[2]) if q.shape[2] > 1 else None
         out, weights = attend(q, k_all, v_all, allowed, 1.0)  # q is scaled
         merged = merge_heads(out)  # (B, T, C)
-        return Tensor._from_op(merged @ self.out_proj.weight.data + self.out_proj.bias.data, False), weights
+        return merged @ self.out_proj.weight.data + self.out_proj.bias.data, weights
 
     def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
         """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""

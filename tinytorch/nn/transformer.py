@@ -10,6 +10,8 @@ from ..core import functions as F
 from .attention import MultiHeadAttention
 from .config import GPTConfig
 from .embeddings import Embedding
+from ..core.ops.elementwise import GELU as _GELUOp
+from ..core.ops.matmul import Linear as _LinearOp
 from ..core.ops.normalization import LayerNorm as _LayerNormOp
 from .layers import Dropout, Linear, Module, ModuleList, Parameter, layer_input
 from .activations import GELU
@@ -45,6 +47,10 @@ class LayerNorm(Module):
         # the op itself: eps was checked in __init__ (F.layer_norm would check it again every call)
         return _LayerNormOp.apply(x, self.gamma, self.beta, eps=self.eps)
 
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """forward on an array, for generation: the same op's arithmetic, no Tensor, checks or graph."""
+        return _LayerNormOp().forward(x, self.gamma.data, self.beta.data, eps=self.eps)
+
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"
 
@@ -77,6 +83,12 @@ class MLP(Module):
     def forward(self, x) -> Tensor:
         return self.dropout(self.linear2(self.gelu(self.linear1(x))))
 
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """forward on an array in eval mode, for generation: the same ops' arithmetic, no Tensors or graph."""
+        hidden = _LinearOp().forward(x, self.linear1.weight.data, self.linear1.bias.data)
+        hidden = _GELUOp().forward(hidden, approximate=self.gelu.approximate)
+        return _LinearOp().forward(hidden, self.linear2.weight.data, self.linear2.bias.data)
+
 
 class TransformerBlock(Module):
     """Pre-norm block: x + attention(ln1(x)), then + mlp(ln2(.)); dropout on each branch."""
@@ -102,6 +114,12 @@ class TransformerBlock(Module):
         x = x + self.dropout(attended)
         x = x + self.dropout(self.mlp(self.ln2(x)))
         return (x, weights) if return_attention else x
+
+    def decode(self, x: np.ndarray, layer_cache) -> np.ndarray:
+        """forward with a KV-cache slot in eval mode, on arrays (B, T, C): bit for bit the same values,
+        without the Tensors, checks and modules' calls that would cost more than a token's arithmetic."""
+        x = x + self.attention.decode(self.ln1.decode(x), layer_cache)[0]
+        return x + self.mlp.decode(self.ln2.decode(x))
 
 
 class GPT(Module):
@@ -170,6 +188,11 @@ class GPT(Module):
         if start + seq_len > self.max_seq_len:
             raise ValueError(f"GPT.forward: sequence length {start + seq_len} exceeds max_seq_len {self.max_seq_len}")
         x = F.token_position_embedding(self.token_embedding.weight, self.position_embedding.weight, ids, start)
+        if kv_cache is not None and not return_attention and not self.training:  # generation: arrays only
+            h = x.data  # (B, T, C)
+            for i, block in enumerate(self.blocks):
+                h = block.decode(h, kv_cache.layer(i))
+            return Tensor._from_op(_LinearOp().forward(self.ln_f.decode(h), self.lm_head.weight.data), False)
         x = self.drop(x)  # (B, T, C)
         maps = []
         for i, block in enumerate(self.blocks):

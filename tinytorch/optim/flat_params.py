@@ -1,8 +1,10 @@
-"""An optimizer's flat layout: all weights in one buffer, all gradients gathered into another.
+"""An optimizer's flat layout: weights, gradients and state each in one buffer, inside the optimizer.
 
-With every parameter's `.data` a view into one array, an update is a handful of numpy calls over all
-weights at once instead of a Python loop per parameter (PyTorch's foreach/fused optimizers and
-tinygrad's fused optimizer do the same). Only the optimizer knows about this layout.
+An update is then a handful of numpy calls over all weights at once instead of a Python loop per
+parameter (PyTorch's foreach/fused optimizers and tinygrad's fused optimizer do the same). The layout
+stays inside the optimizer: each step copies the weights in and the result back into each `.data`
+in place, so a parameter's array is never replaced (views of it, such as attention's q|k|v blocks
+of one (C, 3C) weight, stay views) and other code may assign or edit `.data` freely between steps.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import numpy as np
 
 from .grads import checked_grad
 
-_DATA, _GRAD = attrgetter("data"), attrgetter("grad")  # C-level reads: these checks run on every step
+# C-level reads: these checks run on every step
+_DATA, _GRAD, _SHAPE, _DTYPE = attrgetter("data"), attrgetter("grad"), attrgetter("shape"), attrgetter("dtype")
 
 
 class FlatParameters:
-    """Seats every parameter's `.data` as a view into one buffer and gathers gradients in the same layout."""
+    """Copies every parameter's `.data` into one buffer and back, and gathers gradients in the same layout."""
 
     def __init__(self, params: list):
         self.params = params
@@ -25,23 +28,18 @@ class FlatParameters:
         sizes = [p.data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
         self.size = self.offsets[-1]
-        self.flat = None  # the weights, when they share one dtype
+        self.flat = None  # the weights during a step, when they share one dtype
         self._views: list = []  # each parameter's view of `flat`
         self._grad = None  # the latest gathered gradients
         self._grad_views: list = []
         self._complete = False  # whether every parameter had a gradient at the latest gathering
         if len({p.data.dtype for p in params}) == 1:
-            self._seat()
+            self.flat = np.empty(self.size, dtype=params[0].data.dtype)  # (total,)
+            self._views = self.slices(self.flat)
 
     def slices(self, flat: np.ndarray) -> list:
         """Per-parameter views of an array in this layout (weights, gradients or optimizer state)."""
         return [flat[lo:hi].reshape(shape) for shape, lo, hi in zip(self.shapes, self.offsets[:-1], self.offsets[1:])]
-
-    def _seat(self) -> None:
-        self.flat = np.concatenate([p.data.ravel() for p in self.params])  # (total,)
-        self._views = self.slices(self.flat)
-        for p, view in zip(self.params, self._views):
-            p.data = view
 
     def check_shapes(self, where: str) -> None:
         """Raise if a parameter's `.data` was replaced by an array of another shape (its state would not fit)."""
@@ -50,21 +48,25 @@ class FlatParameters:
                 raise ValueError(f"{where}: parameter {i} now has shape {p.data.shape}, "
                                  f"but the optimizer was built for {shape}")
 
-    def seated(self, where: str) -> bool:
-        """True when every `.data` is its view of the flat buffer; replaced arrays are seated again if dtypes allow.
+    def usable(self, where: str) -> bool:
+        """True when every `.data` still has its shape and the layout's dtype (else the update goes one by one).
 
-        A user or a loader may assign a new array to `p.data`: its values are copied into a new flat
-        buffer. A new shape is an error naming `where` (the optimizer's state would not fit).
-        """
+        A new shape is an error naming `where` (the optimizer's state would not fit)."""
         if self.flat is None:
             return False
-        if all(map(is_, map(_DATA, self.params), self._views)):
-            return True
-        self.check_shapes(where)
-        if any(p.data.dtype != self.flat.dtype for p in self.params):
-            return False  # the slow path updates each parameter where it is
-        self._seat()
-        return True
+        datas = list(map(_DATA, self.params))
+        if list(map(_SHAPE, datas)) != self.shapes:
+            self.check_shapes(where)
+        return all(map(self.flat.dtype.__eq__, map(_DTYPE, datas)))
+
+    def gather_data(self) -> np.ndarray:
+        """The weights copied into `flat` in one call (they may be views of any layout)."""
+        return np.concatenate([p.data.ravel() for p in self.params], out=self.flat)
+
+    def scatter_data(self) -> None:
+        """`flat` written back into each parameter's own array, in place."""
+        for p, view in zip(self.params, self._views):
+            p.data[...] = view
 
     def gathered(self) -> np.ndarray | None:
         """The latest gathered gradients if every parameter had one and each `.grad` is still its view there, else None."""
@@ -77,7 +79,7 @@ class FlatParameters:
 
         Editing the result (scaling, clipping) therefore edits every `p.grad`. A fresh array per
         gathering, so a `.grad` array someone kept from an earlier step is never overwritten. A bad
-        gradient is an error naming `where` and the parameter. Needs the flat layout (`seated()`).
+        gradient is an error naming `where` and the parameter. Needs the flat layout (`usable()`).
         """
         flat = self.gathered()
         if flat is not None:

@@ -1,7 +1,7 @@
 """Optimizers: SGD (momentum, weight decay), Adam, and AdamW (decoupled weight decay).
 
 Each keeps its parameters in one flat layout (`flat_params.py`), so a step is a handful of vectorised
-numpy calls over all weights. As in PyTorch, `params` may be a list of groups (dicts with "params" and
+numpy calls over all weights (the rules one parameter at a time, as a book writes them: `reference.py`). As in PyTorch, `params` may be a list of groups (dicts with "params" and
 an optional "weight_decay"), e.g. to decay matrices but not biases and LayerNorm gains (nanoGPT's AdamW). Hyper-parameters are checked by one set of rules, for the constructor and
 for `load_state_dict` alike; `check_state_dict` validates a whole state without changing anything.
 """
@@ -177,20 +177,21 @@ class Optimizer:
         for missing gradients), so an edit reaches both. Otherwise the `.grad` arrays themselves.
         """
         where = f"{type(self).__name__}.grad_buffers"
-        if self._flat.seated(where):
+        if self._flat.usable(where):
             return [self._flat.gather_grads(where)]
         return [g for g in checked_grads(self.params, where) if g is not None]
 
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters without one are left alone)."""
         where = f"{type(self).__name__}.step"
-        if self._flat.seated(where):
+        if self._flat.usable(where):
             flat = self._flat.gathered()  # set when `grad_buffers()` gathered every gradient, none replaced since
             if flat is None and all(p.grad is not None for p in self.params):
                 flat = self._flat.gather_grads(where)
             if flat is not None:  # one update over the flat weights, gradients and state
                 self.step_count += 1
-                self._update(self._flat.flat, flat, self._state, self._decay_runs())
+                self._update(self._flat.gather_data(), flat, self._state, self._decay_runs())
+                self._flat.scatter_data()
                 return
         grads = checked_grads(self.params, where)  # some gradients missing, or mixed dtypes: one by one
         present = [i for i, g in enumerate(grads) if g is not None]

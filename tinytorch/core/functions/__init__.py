@@ -230,11 +230,12 @@ def scaled_dot_product_attention_fused(q, k, v, allowed=None, weights_sink=None)
 
 
 def self_attention_heads(x, wq, bq, wk, bk, wv, bv, num_heads: int, allowed=None, causal: bool = False,
-                         weights_sink=None):
+                         weights_sink=None, qkv=None):
     """Fused multi-head self-attention before the output projection: (B, T, C) -> (B, T, C).
-    A list given as `weights_sink` receives the (B, H, T, T) attention weights."""
+    A list given as `weights_sink` receives the (B, H, T, T) attention weights; `qkv`, the (C, 3C)
+    weight and (3C,) bias that wq|wk|wv and bq|bk|bv are column blocks of, if they are stored so."""
     return SelfAttentionHeads.apply(x, wq, bq, wk, bk, wv, bv, num_heads=num_heads, allowed=allowed, causal=causal,
-                                    weights_sink=weights_sink)
+                                    weights_sink=weights_sink, qkv=qkv)
 
 
 __all__ = [

@@ -50,7 +50,7 @@ def attend(q, k, v, allowed, scale: float):
 
     The (Tq, Tk) scores are computed once and turned into the weights in place. When every query
     may see key 0 (no mask, or causal), they are shifted by the score against key 0 rather than by
-    each row's maximum (see `causal_attention.LARGEST_SUM`).
+    each row's maximum (see `causal_attention.LARGEST_SUM`). The formula plainly: `reference.attention`.
     """
     # Scaling q is cheaper than scaling the scores; float() keeps float32 (a numpy float64 would promote).
     # A q that is already scaled comes with scale 1.
@@ -67,7 +67,7 @@ def attend(q, k, v, allowed, scale: float):
         return weights
 
     # One query (a decoding step) has one max to take: nothing to save, and no overflow check needed.
-    weights, sums = exp_shifted(scores, -1, by_max=q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2]))
+    weights, sums, _ = exp_shifted(scores, -1, by_max=q.shape[-2] == 1 or not _key_zero_open(allowed, k.shape[-2]))
     weights /= sums
     return weights @ v, weights
 
@@ -166,6 +166,25 @@ def merge_heads(x: np.ndarray) -> np.ndarray:
     return x.transpose(0, 2, 1, 3).reshape(b, t, h * hd)
 
 
+def project_heads(x2d: np.ndarray, w: np.ndarray, bias: np.ndarray, shape: tuple, num_heads: int, contiguous: bool):
+    """x (B*T, C) @ w (C, 3C) + bias -> q, k, v (B, H, T, hd) each, q multiplied by the attention scale.
+
+    One matmul for all three; the bias is added (and, for `contiguous`, the heads copied into their own
+    order for the blockwise kernel) in one pass, then q is scaled, a third of the output.
+    """
+    b, t, c = shape
+    hd = c // num_heads
+    qkv = (x2d @ w).reshape(b, t, 3, num_heads, hd)  # (B, T, 3, H, hd)
+    if contiguous:
+        heads = np.empty((3, b, num_heads, t, hd), dtype=np.result_type(qkv, bias))
+        np.add(qkv.transpose(2, 0, 3, 1, 4), bias.reshape(3, 1, num_heads, 1, hd), out=heads)
+    else:
+        qkv += bias.reshape(3, num_heads, hd)
+        heads = qkv.transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd) view
+    heads[0] *= attention_scale(hd)
+    return heads
+
+
 class SelfAttentionHeads(Function):
     """Multi-head self-attention before the output projection, fused into one op.
 
@@ -173,37 +192,32 @@ class SelfAttentionHeads(Function):
     (softmax(Q K^T / sqrt(hd)) V, all heads batched) and merged back to (B, T, C). `causal=True`
     without a mask runs the blockwise causal kernel when T is long enough; a mask (`allowed`) or a
     short sequence takes the dense path.
-    The scale is folded into the q projection, (x wq + bq) s = x (wq s) + bq s, and the bias is added
-    while the projection is copied into head order: neither the scores nor q take a pass of their own.
+    The weights come as q, k, v's own (C, C) and (C,) arrays, for their gradients; `qkv`, the (C, 3C)
+    weight and (3C,) bias they are column blocks of, when the caller stores them that way
+    (MultiHeadAttention does), spares joining them. q is scaled once projected, so the scores are not.
     With `weights_sink` (a list), the (B, H, T, T) weights are appended to it for inspection.
     """
 
-    def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None, causal=False, weights_sink=None):
+    def forward(self, x, wq, bq, wk, bk, wv, bv, num_heads=1, allowed=None, causal=False, weights_sink=None, qkv=None):
         b, t, c = x.shape
-        hd = c // num_heads
         self.shape, self.num_heads = (b, t, c), num_heads
         self.blockwise = causal and allowed is None and worth_blocking(t)
-        self.scale = scale = attention_scale(hd)
+        self.scale = attention_scale(c // num_heads)
         self.x2d = x.reshape(b * t, c)
-        self.w = np.concatenate((wq * scale, wk, wv), axis=1)  # (C, 3C), q's columns scaled
-        bias = np.concatenate((bq * scale, bk, bv))  # (3C,)
-        qkv = (self.x2d @ self.w).reshape(b, t, 3, num_heads, hd)  # (B, T, 3, H, hd)
-        if self.blockwise:  # contiguous heads for the kernel's small products; the bias is added on the way
-            heads = np.empty((3, b, num_heads, t, hd), dtype=np.result_type(qkv, bias))
-            np.add(qkv.transpose(2, 0, 3, 1, 4), bias.reshape(3, 1, num_heads, 1, hd), out=heads)
-            self.q, self.k, self.v = heads  # q is scaled
-            merged = np.empty((b, t, c), dtype=heads.dtype)
+        self.w, bias = qkv if qkv is not None else (np.concatenate((wq, wk, wv), axis=1), np.concatenate((bq, bk, bv)))
+        # contiguous heads for the blockwise kernel's small products
+        self.q, self.k, self.v = project_heads(self.x2d, self.w, bias, (b, t, c), num_heads, self.blockwise)
+        if self.blockwise:
+            merged = np.empty((b, t, c), dtype=self.q.dtype)
             self.out = split_heads(merged, num_heads)  # (B, H, T, hd) view: the kernel writes into merged
             self.weights = causal_forward(self.q, self.k, self.v, self.out)
             if weights_sink is not None:
-                weights_sink.append(dense_weights(self.weights))
+                weights_sink.append(dense_weights(self.q, self.k, self.weights))
             return merged  # (B, T, C)
-        qkv += bias.reshape(3, num_heads, hd)
-        self.q, self.k, self.v = qkv.transpose(2, 0, 3, 1, 4)  # (B, H, T, hd) views each; q is scaled
         if causal:
             allowed = causal_allowed(t, t) if allowed is None else allowed & causal_allowed(t, t)
         self.allowed = allowed
-        self.out, self.weights = attend(self.q, self.k, self.v, allowed, 1.0)  # (B, H, T, hd)
+        self.out, self.weights = attend(self.q, self.k, self.v, allowed, 1.0)  # (B, H, T, hd); q is scaled
         if weights_sink is not None:
             weights_sink.append(self.weights.copy())
         return merge_heads(self.out)  # (B, T, C)
@@ -226,10 +240,10 @@ class SelfAttentionHeads(Function):
     def backward(self, grad):
         b, t, c = self.shape
         # (B*T, 3C): the layout of the fused projection's output, from (3, B, H, T, hd)
-        gqkv = self._heads_grad(grad).transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * c)
+        gqkv = self._heads_grad(grad)
+        gqkv[0] *= self.scale  # back through q's scale to the projection's output
+        gqkv = gqkv.transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * c)
         gx = (gqkv @ self.w.T).reshape(b, t, c) if self.needs_input_grad[0] else None
-        gw = self.x2d.T @ gqkv  # (C, 3C), with respect to the scaled q weights
+        gw = self.x2d.T @ gqkv  # (C, 3C): q, k and v's gradients are its column blocks (views, no copies)
         gb = sum_leading(gqkv)  # (3C,)
-        gw[:, :c] *= self.scale  # back to wq and bq through their scale
-        gb[:c] *= self.scale
         return (gx, gw[:, :c], gb[:c], gw[:, c : 2 * c], gb[c : 2 * c], gw[:, 2 * c :], gb[2 * c :])

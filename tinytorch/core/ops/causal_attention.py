@@ -8,6 +8,9 @@ The scores are held transposed, (keys, queries), so the softmax's sum runs down 
 product with a vector of ones) and its shift is a contiguous row (see LARGEST_SUM). Each tile keeps
 exp(scores - shift) unnormalized, with 1 / (each query's sum) on the side: the output and the
 gradients are scaled on their small (n, head) rows instead of dividing every weight.
+For short contexts the tiles are kept for backward (`keeps_tiles`); beyond, as flash attention does,
+backward computes each tile again from q, k and the kept shift (..., T): memory stays linear in T.
+The same math without the layout: `reference.attention` and `reference.attention_backward`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ BLOCK = 32  # queries per block: 16, 32 and 64 measured alike at T=128; 32 skips
 # lies more than 80 above its key-0 score would overflow, and its block is redone with each query's
 # maximum (such a sum exceeds LARGEST_SUM first).
 LARGEST_SUM = float(np.exp(80.0))
+
+
+# The tiles hold T / 2 numbers per query and head; q, k and v, kept for backward anyway, hold 3 head
+# sizes. Up to T = 32 head sizes (1024 for heads of 32) the tiles are kept, at most about 5x q, k, v
+# together; beyond, backward recomputes them (one more product and exp per tile) and attention's
+# memory grows only linearly in T, flat at a fixed number of tokens per step.
+KEEP_TILES_PER_HEAD_DIM = 32
+
+
+def keeps_tiles(t: int, head_dim: int) -> bool:
+    """Whether causal_forward keeps its T queries' score tiles for backward (else backward recomputes them)."""
+    return t <= KEEP_TILES_PER_HEAD_DIM * head_dim
 
 
 def worth_blocking(t: int) -> bool:
@@ -53,8 +68,8 @@ def _blocks(t: int, block: int):
     return [(r0, min(t, r0 + block)) for r0 in range(0, t, block)]
 
 
-def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """exp(s - shift) in place on the fresh array `scores()` returns, and its sums over keys (kept dims).
+def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """exp(s - shift) in place on the fresh array `scores()` returns, its sums and the shift (kept dims).
 
     The shift is each query's score against key 0 (see LARGEST_SUM), or its maximum when `by_max`
     or where the key-0 shift would overflow (the scores are then computed again). Shared by the
@@ -62,13 +77,14 @@ def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray
     """
     s = scores()
     key0 = s[..., :1, :] if key_axis == -2 else s[..., :1]
-    s -= s.max(axis=key_axis, keepdims=True) if by_max else key0.copy()
+    shift = s.max(axis=key_axis, keepdims=True) if by_max else key0.copy()
+    s -= shift
     with np.errstate(over="ignore"):  # an overflow here, in exp or in its sums, is caught just below and redone
         np.exp(s, out=s)
         sums = sum_columns(s)[..., None, :] if key_axis == -2 else sum_last(s)
     if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo)
         return exp_shifted(scores, key_axis, by_max=True)
-    return s, sums
+    return s, sums, shift
 
 
 def _tile_scores(k_rows, q_block, r0: int, r1: int):
@@ -83,21 +99,36 @@ def _tile_scores(k_rows, q_block, r0: int, r1: int):
 def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, block: int = BLOCK):
     """Write softmax(qs k^T, causal) v into `out` (..., T, dv); return the weights for backward.
 
-    The weights are (tiles, inv): each block's unnormalized exp(scores)^T (..., r1, n) and 1 / each
-    query's sum (..., T). `qs` is q already multiplied by the attention scale. q, k, v should be
-    contiguous: BLAS runs the small tiles about twice as fast then.
+    The weights are (tiles, shift, inv): each block's unnormalized exp(scores - shift)^T (..., r1, n)
+    when `keeps_tiles` (else None: backward recomputes them), each query's shift and 1 / its
+    sum (..., T). `qs` is q already multiplied by the attention scale. q, k, v should be contiguous:
+    BLAS runs the small tiles about twice as fast then.
     """
     t = qs.shape[-2]
-    tiles = []
+    tiles = [] if keeps_tiles(t, qs.shape[-1]) else None
     inv = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
+    shift = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     for r0, r1 in _blocks(t, block):
-        et, sums = exp_shifted(_tile_scores(k[..., :r1, :], qs[..., r0:r1, :], r0, r1), key_axis=-2)
+        et, sums, tile_shift = _exp_tile(k, qs, r0, r1)  # (..., r1, n), (..., 1, n), (..., 1, n)
+        shift[..., r0:r1] = tile_shift[..., 0, :]
         np.divide(1.0, sums[..., 0, :], out=inv[..., r0:r1])
         rows = out[..., r0:r1, :]
         np.matmul(np.swapaxes(et, -1, -2), v[..., :r1, :], out=rows)
         rows *= inv[..., r0:r1, None]  # each query's weights sum to 1
-        tiles.append(et)
-    return tiles, inv
+        if tiles is not None:
+            tiles.append(et)
+    return tiles, shift, inv
+
+
+def _exp_tile(k, qs, r0: int, r1: int, shift=None):
+    """Block [r0, r1)'s exp(scores - shift)^T (..., r1, n), its sums and shift; with a kept `shift`
+    (..., n), the same tile again, bit for bit (the same products and passes in the same order)."""
+    scores = _tile_scores(k[..., :r1, :], qs[..., r0:r1, :], r0, r1)
+    if shift is None:
+        return exp_shifted(scores, key_axis=-2)
+    st = scores()
+    st -= shift[..., None, :]
+    return np.exp(st, out=st), None, shift
 
 
 def _accumulate(total: np.ndarray, part: np.ndarray, r0: int, r1: int) -> None:
@@ -113,10 +144,11 @@ def causal_backward(grad, qs, k, v, out, weights, gq, gk, gv, block: int = BLOCK
     dV = E (dO / sum), and softmax backward P (dP - dO . O) = E (V (dO / sum) - (dO / sum) . O).
     Blocked scores have weight exactly 0, so their gradient is 0 without any masking.
     """
-    tiles, inv = weights
+    tiles, shift, inv = weights
     gn = np.multiply(grad, inv[..., None], out=np.empty(grad.shape, dtype=grad.dtype))  # (..., T, dv) contiguous
     row_dot = dot_last(gn, out)  # (..., T): (dO_i . O_i) / sum_i
-    for (r0, r1), et in zip(_blocks(qs.shape[-2], block), tiles):
+    for i, (r0, r1) in enumerate(_blocks(qs.shape[-2], block)):
+        et = tiles[i] if tiles is not None else _exp_tile(k, qs, r0, r1, shift[..., r0:r1])[0]
         g = gn[..., r0:r1, :]  # (..., n, dv)
         _accumulate(gv, et @ g, r0, r1)  # dV
         dst = v[..., :r1, :] @ np.swapaxes(g, -1, -2)  # dP^T / sum (..., r1, n)
@@ -126,11 +158,12 @@ def causal_backward(grad, qs, k, v, out, weights, gq, gk, gv, block: int = BLOCK
         _accumulate(gk, dst @ qs[..., r0:r1, :], r0, r1)  # dK = dS^T qs
 
 
-def dense_weights(weights, block: int = BLOCK) -> np.ndarray:
-    """The (..., T, T) attention probabilities from causal_forward's weights (zeros above the diagonal)."""
-    tiles, inv = weights
+def dense_weights(qs, k, weights, block: int = BLOCK) -> np.ndarray:
+    """The (..., T, T) attention probabilities from causal_forward's inputs and weights (zeros above the diagonal)."""
+    _, shift, inv = weights
     t = inv.shape[-1]
     dense = np.zeros(inv.shape + (t,), dtype=inv.dtype)
-    for (r0, r1), et in zip(_blocks(t, block), tiles):
+    for r0, r1 in _blocks(t, block):
+        et = _exp_tile(k, qs, r0, r1, shift[..., r0:r1])[0]
         dense[..., r0:r1, :r1] = np.swapaxes(et, -1, -2) * inv[..., r0:r1, None]
     return dense

@@ -184,7 +184,7 @@ class GELU(Function):
 
     The tanh form keeps h = 0.5 (1 + tanh(u)) for backward. Its eight passes forward and nine
     backward run slice by slice (`blocks`), so on a large activation they read the cache, not
-    main memory.
+    main memory. The formulas plainly: `reference.gelu_tanh` and `reference.gelu_tanh_grad`.
     """
 
     def forward(self, a, approximate="tanh"):

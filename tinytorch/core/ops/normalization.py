@@ -3,6 +3,7 @@
 Each block of rows (`blocks.row_blocks`, about 128 KiB) goes through every pass of the forward or
 backward while it is still in cache; a whole (B*T, C) activation is larger than a core's L2 cache
 at the sizes users train, so pass by pass over the whole array would read main memory each time.
+The formulas plainly: `reference.layer_norm` and `reference.layer_norm_backward`.
 """
 
 from __future__ import annotations
