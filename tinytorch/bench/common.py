@@ -130,6 +130,27 @@ def blas_kernel() -> str:
     return "; ".join(parts) or "none found"
 
 
+def cpu_description() -> str:
+    """The CPU a figure holds for: vendor, model name, family/model, max MHz when the system reports it."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if not key.strip():
+                    break  # the first processor's block is enough
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:  # not Linux: what the platform module knows
+        return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq") as f:
+            max_mhz = f"max {int(f.read()) // 1000} MHz"
+    except (OSError, ValueError):  # a VM often exposes no frequency limits
+        max_mhz = "max MHz not reported"
+    return (f"{fields.get('vendor_id', '?')} {fields.get('model name', '?')} (family {fields.get('cpu family', '?')} "
+            f"model {fields.get('model', '?')}, {max_mhz}), {os.cpu_count()} CPUs")
+
+
 def machine_notes() -> list[str]:
     """Lines describing where the figures came from."""
     import numpy
@@ -139,8 +160,7 @@ def machine_notes() -> list[str]:
                                      "MKL_NUM_THREADS") if k in os.environ}
     return [
         f"date: {time.strftime('%Y-%m-%d %H:%M')}",
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
+        f"CPU: {cpu_description()}, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
         f"python {platform.python_version()}, numpy {numpy.__version__}, "
         f"torch {torch.__version__ if torch is not None else 'not installed'}",
         f"BLAS: {blas_kernel()}",
