@@ -101,20 +101,11 @@ def make_corpus(source: str, megabytes: int, folder: str) -> str:
 
 
 def cpu_line() -> str:
-    """The CPU (lscpu's model name, family and model) and numpy's BLAS (threadpoolctl)."""
-    fields = {}
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            key, _, value = line.partition(":")
-            fields[key.strip()] = value.strip()
-    except OSError:
-        pass
-    from threadpoolctl import threadpool_info
+    """The CPU (vendor, model, family/model, max MHz) and numpy's BLAS with its kernel and threads."""
+    sys.path.insert(0, REPO)
+    from tinytorch.bench.common import blas_kernel, cpu_description
 
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-    return (f"{fields.get('Model name', 'unknown CPU')} (family {fields.get('CPU family', '?')} model "
-            f"{fields.get('Model', '?')}), {os.cpu_count()} CPUs; BLAS: {', '.join(blas) or 'none found'}")
+    return f"{cpu_description()}; BLAS: {blas_kernel()}"
 
 
 def median_of(mode, text, out, repeats, clean: bool = True) -> dict:

@@ -145,20 +145,25 @@ def blas_kernel() -> str:
     return "; ".join(parts) or "none found"
 
 
-def cpu_name() -> str:
-    """The CPU's vendor, family/model and name as the kernel reports them (Linux), else platform's guess."""
+def cpu_description() -> str:
+    """The CPU a figure holds for: vendor, model name, family/model, max MHz when the system reports it."""
     fields = {}
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
+        with open("/proc/cpuinfo") as f:
             for line in f:
                 key, _, value = line.partition(":")
-                if not line.strip():
-                    break  # the first processor is enough
+                if not key.strip():
+                    break  # the first processor's block is enough
                 fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        return platform.processor() or platform.machine()
-    return (f"{fields.get('vendor_id', '?')} family {fields.get('cpu family', '?')} model {fields.get('model', '?')} "
-            f"({fields.get('model name', '?')})")
+    except OSError:  # not Linux: what the platform module knows
+        return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq") as f:
+            max_mhz = f"max {int(f.read()) // 1000} MHz"
+    except (OSError, ValueError):  # a VM often exposes no frequency limits
+        max_mhz = "max MHz not reported"
+    return (f"{fields.get('vendor_id', '?')} {fields.get('model name', '?')} (family {fields.get('cpu family', '?')} "
+            f"model {fields.get('model', '?')}, {max_mhz}), {os.cpu_count()} CPUs")
 
 
 def machine_notes() -> list[str]:
@@ -170,8 +175,7 @@ def machine_notes() -> list[str]:
                                      "MKL_NUM_THREADS") if k in os.environ}
     return [
         f"date: {time.strftime('%Y-%m-%d %H:%M')}",
-        f"machine: {cpu_name()}, {os.cpu_count()} cores, "
-        f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
+        f"CPU: {cpu_description()}, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
         f"python {platform.python_version()}, numpy {numpy.__version__}, "
         f"torch {torch.__version__ if torch is not None else 'not installed'}",
         f"BLAS: {blas_kernel()}",

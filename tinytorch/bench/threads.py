@@ -1,5 +1,5 @@
-"""Wall time of `tinytorch train` with tinytorch's own thread choice against pinned 1 and 2 threads,
-on a quiet machine and with one core kept busy by another process (benchmarks/bench_threads.py)."""
+"""Wall time of `tinytorch train`, and of a plain training loop a user writes, with tinytorch's own thread
+choice against pinned 1 and 2 threads, quiet and with one core kept busy (benchmarks/bench_threads.py)."""
 
 # Each run is a fresh `tinytorch train` process, as a user starts it: the default run has no thread
 # variable in its environment, the pinned ones add `--threads N`. Settings alternate within every
@@ -25,6 +25,32 @@ CHILD = ("import sys\nfrom tinytorch.cli import main\ncode = main(sys.argv[1:])\
          "from tinytorch.core.threads import threads_in_use\nprint('threads in use:', threads_in_use())\n"
          "sys.exit(code)\n")
 BUSY_LOOP = "while True:\n    pass\n"
+# A user's own loop (no Trainer): forward, cross-entropy, backward, AdamW step, on a preset's model shape.
+# argv: preset name, steps, pinned threads (0: none). Pinned runs set the count as a user would, with
+# tinytorch.set_num_threads; the default run leaves the choice to tinytorch.
+LOOP_CHILD = """
+import sys, numpy as np, tinytorch
+from tinytorch import GPT, AdamW
+from tinytorch.nn import functional as F
+from tinytorch.cli.train_settings import PRESETS
+from tinytorch.core.threads import threads_in_use
+preset, steps, pinned = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if pinned:
+    tinytorch.set_num_threads(pinned)
+tinytorch.manual_seed(0)
+cfg, train = PRESETS[preset].model, PRESETS[preset].train
+model = GPT(65, cfg.n_embd, cfg.n_layer, cfg.n_head, cfg.block_size)
+optimizer = AdamW(model.parameters(), lr=1e-3)
+rng = np.random.default_rng(0)
+for _ in range(steps):
+    ids = rng.integers(0, 65, (train.batch_size, cfg.block_size + 1))
+    logits = model(ids[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, 65), ids[:, 1:].reshape(-1))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+print('threads in use:', threads_in_use())
+"""
 
 
 def write_text(folder: str, size: int = TEXT_BYTES) -> str:
@@ -55,15 +81,19 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def train_once(data: str, folder: str, size: str, steps: int, extra: list) -> tuple[float, float, str, float]:
+def train_once(data: str, folder: str, size: str, steps: int, extra: list, loop: bool = False
+               ) -> tuple[float, float, str, float]:
     """(wall seconds, CPU seconds, threads in use, cores other processes kept busy meanwhile) of one
-    `tinytorch train` process."""
+    `tinytorch train` process, or with `loop` of one plain training loop (LOOP_CHILD)."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     out = os.path.join(folder, f"run-{time.monotonic_ns()}.safetensors")
-    cmd = [sys.executable, "-c", CHILD, "train", "--data", data, "--size", size, "--steps", str(steps),
-           "--out", out, "--no-progress", *extra]
+    if loop:
+        cmd = [sys.executable, "-c", LOOP_CHILD, size, str(steps), extra[1] if extra else "0"]
+    else:
+        cmd = [sys.executable, "-c", CHILD, "train", "--data", data, "--size", size, "--steps", str(steps),
+               "--out", out, "--no-progress", *extra]
     before, child_before = CoreMonitor._sample(), _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
@@ -76,15 +106,16 @@ def train_once(data: str, folder: str, size: str, steps: int, extra: list) -> tu
     return seconds, child, (used[-1] if used else "?"), max(0.0, others)
 
 
-def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
-    """Median wall seconds per setting, and default / best pinned, for one size with or without a busy core."""
+def compare(size: str, steps: int, repeats: int, busy: bool, out=print, loop: bool = False) -> dict:
+    """Median wall seconds per setting, and default / best pinned, for one size with or without a busy core
+    (`loop`: a plain training loop of the size's model instead of `tinytorch train`)."""
     with tempfile.TemporaryDirectory() as folder, busy_core(busy):
         data = write_text(folder)
         samples = {name: [] for name in SETTINGS}
         used, cpu, others = {}, {name: [] for name in SETTINGS}, {name: [] for name in SETTINGS}
         for _ in range(repeats):
             for name, extra in SETTINGS.items():
-                seconds, cpu_seconds, used[name], busy_cores = train_once(data, folder, size, steps, extra)
+                seconds, cpu_seconds, used[name], busy_cores = train_once(data, folder, size, steps, extra, loop)
                 samples[name].append(seconds)
                 cpu[name].append(cpu_seconds)
                 others[name].append(busy_cores)
@@ -92,8 +123,9 @@ def compare(size: str, steps: int, repeats: int, busy: bool, out=print) -> dict:
     best = min(medians["1 thread"], medians["2 threads"])
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     where = "one core kept busy by another process" if busy else "no extra load"
-    out(f"tinytorch train --size {size} --steps {steps} on a {TEXT_BYTES // 1000} KB text, {where} "
-        f"(median of {repeats}; load average after: {load})")
+    what = (f"a plain loop (forward, backward, AdamW step) of the {size} size, {steps} steps" if loop else
+            f"tinytorch train --size {size} --steps {steps} on a {TEXT_BYTES // 1000} KB text")
+    out(f"{what}, {where} (median of {repeats}; load average after: {load})")
     for name, seconds in medians.items():
         runs = ", ".join(f"{s:.1f}" for s in samples[name])
         load = ", ".join(f"{c:.1f}" for c in others[name])

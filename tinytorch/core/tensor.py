@@ -10,6 +10,7 @@ from itertools import count
 
 import numpy as np
 
+from ..runtime.threads import backward_threads
 from .autograd import run_backward
 from .checks import check_axis, check_bool, check_broadcast, check_choice, check_dtype, check_float, check_mask, describe
 from .ops import elementwise as _ew
@@ -165,7 +166,8 @@ class Tensor:
             grad = as_tensor(gradient, name="gradient", where="backward").data.astype(self.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: gradient shape {grad.shape} does not match tensor shape {self.shape}")
-        run_backward(self, grad, retain_graph)
+        with backward_threads():  # BLAS threads as tinytorch chooses them for this much work (runtime/threads.py)
+            run_backward(self, grad, retain_graph)
 
     # ----- arithmetic ----------------------------------------------------------------------------
     def _lift(self, other) -> "Tensor":

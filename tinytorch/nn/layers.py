@@ -17,6 +17,7 @@ from ..core import functions as F
 from ..core.random import get_rng
 from ..core.tensor import Tensor
 from ..core.validation import as_tensor, check_bool, check_float, check_int, describe
+from ..runtime.threads import forward_threads, in_tinytorch_work
 
 
 def layer_input(x, weight: Tensor, where: str) -> Tensor:
@@ -73,7 +74,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if in_tinytorch_work():  # called by a module, or inside a Trainer step: the threads are chosen
+            return self.forward(*args, **kwargs)
+        with forward_threads(self, args[0] if args else None):  # the outermost call: BLAS threads for its size
+            return self.forward(*args, **kwargs)
 
     # ----- traversal ---------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:

@@ -16,6 +16,7 @@ from .flat_params import FlatParameters
 from ..core.ops.blocks import in_blocks
 from .grads import checked_grads, parameter_list
 from ..core.validation import check_bool, check_float, check_int, describe
+from ..runtime.threads import step_threads
 
 
 def _non_negative(value, name: str, where: str) -> float:
@@ -183,6 +184,10 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters without one are left alone)."""
+        with step_threads(self._flat.size):  # BLAS threads for an element-wise update (runtime/threads.py)
+            self._step()
+
+    def _step(self) -> None:
         where = f"{type(self).__name__}.step"
         if self._flat.usable(where):
             flat = self._flat.gathered()  # set when `grad_buffers()` gathered every gradient, none replaced since

@@ -10,11 +10,15 @@ and only as many as there are cores that other processes leave free (measured fr
 minus this process's own CPU time).
 
 Where it applies, and why not process-wide. A library must not change process-wide state behind
-the user's back, so the choice is scoped: `blas_threads(flops)` wraps tinytorch's heavy work (a
-training, evaluation or generation step), sets the chosen count on entry and puts the user's setting
-back on exit. The thread library is found once and cached; each step costs one read and, only when the
-count differs, two writes of well under a microsecond each. numpy code of your own, outside a
-tinytorch step, runs exactly as your environment says.
+the user's back, so the choice is scoped: `blas_threads(flops)` wraps tinytorch's heavy work, sets the
+chosen count on entry and puts the user's setting back on exit. tinytorch opens such a scope for a
+training, evaluation or generation step, and in a loop of your own for each outermost module call
+(`model(x)`: `forward_threads`), each `loss.backward()` (`backward_threads`, sized by the last forward)
+and each `optimizer.step()` (`step_threads`); a scope opened inside another one changes nothing (one
+counter compare), so a module called by a module, or a step inside `Trainer`, costs no more. The thread
+library is found once and cached; each scope costs one read and, only when the count differs, two
+writes of well under a microsecond each. numpy code of your own, outside those calls, runs exactly
+as your environment says.
 
 Your choice wins, in this order: `tinytorch.set_num_threads(n)` sets BLAS to `n` for the whole
 process, as `torch.set_num_threads` does (`--threads N` does so for one command); otherwise an
@@ -42,6 +46,7 @@ PARALLEL_FLOPS = 0.5e9
 FLOPS_PER_THREAD = 2e9  # beyond two threads (on bigger machines): one more per this much work
 RESAMPLE_SECONDS = 1.0  # how often the load of other processes is measured again
 FREE_CORE_SLACK = 0.25  # a core counts as free when other processes use less than this share of it
+STEP_FLOPS_PER_PARAMETER = 12  # an optimizer step: a dozen element-wise operations per weight (AdamW)
 
 
 def _env_threads() -> int | None:
@@ -110,12 +115,30 @@ class Blas:
         except ImportError:  # without threadpoolctl tinytorch leaves the threads alone
             return
         self.libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        self._get, self._set = self._direct_calls()
         self.initial = self.get()  # the count before anyone set one: the library's own default
 
+    def _direct_calls(self) -> tuple:
+        """OpenBLAS's own get/set functions, looked up once: a tinytorch call reads the count and may set it
+        twice, and threadpoolctl looks the symbol up again at every call (1-3 us against 0.3-0.5 us)."""
+        lib = self.libs[0] if len(self.libs) == 1 else None
+        lookup = getattr(lib, "_get_symbol", None)
+        if lookup is None or lib.internal_api != "openblas" or getattr(lib, "threading_layer", "") == "openmp":
+            return None, None  # several libraries, another BLAS, or OpenMP's per-thread counts: threadpoolctl's way
+        try:
+            return lookup("openblas_get_num_threads"), lookup("openblas_set_num_threads")
+        except (AttributeError, OSError):  # pragma: no cover - a threadpoolctl or OpenBLAS without them
+            return None, None
+
     def get(self) -> int | None:
+        if self._get is not None:
+            return self._get()
         return self.libs[0].get_num_threads() if self.libs else None
 
     def set(self, threads: int) -> None:
+        if self._set is not None:
+            self._set(threads)
+            return
         for lib in self.libs:
             lib.set_num_threads(threads)
 
@@ -161,8 +184,19 @@ def policy() -> ThreadPolicy:
     return _policy
 
 
+_open_scopes = 0  # blas_threads scopes open now: only the outermost one chooses
+_last_forward_flops: float | None = None  # the last outermost module call's work (sizes the backward after it)
+
+
+def in_tinytorch_work() -> bool:
+    """Whether a blas_threads scope is open (then a module called inside it needs no scope of its own)."""
+    return _open_scopes > 0
+
+
 class blas_threads:
-    """`with blas_threads(flops):` runs the block on the BLAS threads chosen for that much work, then restores."""
+    """`with blas_threads(flops):` runs the block on the BLAS threads chosen for that much work, then restores.
+
+    Inside another such scope it changes nothing: the outermost one chose for the whole block."""
 
     __slots__ = ("flops", "previous")
 
@@ -171,6 +205,10 @@ class blas_threads:
         self.previous = None
 
     def __enter__(self):
+        global _open_scopes
+        _open_scopes += 1
+        if _open_scopes > 1:
+            return self
         p = policy()
         if not p.blas.libs:
             return self
@@ -184,6 +222,8 @@ class blas_threads:
         return self
 
     def __exit__(self, *exc):
+        global _open_scopes
+        _open_scopes -= 1
         if self.previous is not None:
             policy().blas.set(self.previous)
             self.previous = None
@@ -213,9 +253,43 @@ def _parameter_count(model) -> int:
     return count
 
 
+def _rows(inputs) -> int:
+    """Positions a model's weights apply to in one call: every id of an integer batch (B, T), every row
+    (all but the last axis) of a float one (..., features)."""
+    data = inputs if isinstance(inputs, np.ndarray) else getattr(inputs, "data", inputs)  # a Tensor's array
+    if isinstance(data, np.ndarray):
+        if data.ndim >= 2 and data.dtype.kind in "fc":
+            return data.size // max(1, data.shape[-1])
+        return data.size
+    try:
+        return int(np.size(data))
+    except (TypeError, ValueError):  # an input numpy cannot size: count it as one position
+        return 1
+
+
 def model_threads(model, inputs, backward: bool = True) -> blas_threads:
-    """The `blas_threads` scope for one step of `model` on the batch `inputs` (ids, (B, T))."""
-    return blas_threads(model_flops(model, int(np.size(getattr(inputs, "data", inputs))), backward))
+    """The `blas_threads` scope for one step of `model` on the batch `inputs` (ids (B, T), or rows of features)."""
+    return blas_threads(model_flops(model, _rows(inputs), backward))
+
+
+def forward_threads(model, inputs) -> blas_threads:
+    """The scope of an outermost module call `model(inputs)` in a loop of your own; the backward that
+    follows it is sized from it (twice a forward's work)."""
+    global _last_forward_flops
+    _last_forward_flops = model_flops(model, _rows(inputs), backward=False)
+    return blas_threads(_last_forward_flops)
+
+
+def backward_threads() -> blas_threads | contextlib.nullcontext:
+    """The scope of `loss.backward()`: sized by the last module call, or none (your setting) without one."""
+    if _last_forward_flops is None:
+        return contextlib.nullcontext()
+    return blas_threads(2.0 * _last_forward_flops)
+
+
+def step_threads(parameters: int) -> blas_threads:
+    """The scope of an optimizer step over `parameters` weights (element-wise work: one thread but for huge models)."""
+    return blas_threads(STEP_FLOPS_PER_PARAMETER * parameters)
 
 
 def set_num_threads(threads: int | None) -> None:
