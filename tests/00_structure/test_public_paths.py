@@ -13,7 +13,18 @@ import pytest
 
 PATHS = json.loads((Path(__file__).with_name("public_paths.json")).read_text())
 # Removed on purpose as dead code (never called, not TinyTorch API).
-REMOVED = {("tinytorch.core.validation", "check_probability")}
+DEAD = {("tinytorch.core.validation", "check_probability"), ("tinytorch.bench.convergence", "plan_and_default"),
+        ("tinytorch.experiments.copilot", "resume_copilot")}
+# The experiments' own settings classes, replaced by GPTConfig + TrainConfig (the CLI's): each recipe is now
+# a *_MODEL / *_TRAIN pair in the same module (e.g. PLAN_RECIPE -> PLAN_MODEL, PLAN_TRAIN).
+MERGED_SETTINGS = {("tinytorch.experiments.recipes", "Recipe"), ("tinytorch.experiments.code_model", "CodeModelConfig"),
+                   ("tinytorch.experiments.copilot", "copilot_config")} | {
+    (module, name) for module in ("tinytorch.experiments.recipes", "tinytorch.experiments.memorization",
+                                  "tinytorch.bench.convergence", "tinytorch.bench.report", "tinytorch.bench.workloads")
+    for name in ("PLAN_RECIPE", "DEFAULT_RECIPE")} | {
+    ("tinytorch.experiments.copilot", "COPILOT_CONFIG"), ("tinytorch.experiments.generalization", "GENERALIZATION_CONFIG"),
+    ("tinytorch.experiments.pattern", "PATTERN_CONFIG"), ("tinytorch.experiments.resume", "RESUME_CONFIG")}
+REMOVED = DEAD | MERGED_SETTINGS
 
 
 def _is_library(module: str) -> bool:

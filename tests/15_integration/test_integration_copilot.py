@@ -16,7 +16,7 @@ import pytest
 from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.experiments.augment import SnippetSampler
 from tinytorch.experiments.code_model import IGNORE
-from tinytorch.experiments.copilot import (COPILOT_CONFIG, complete, completion_prompts, copilot_split,
+from tinytorch.experiments.copilot import (COPILOT_MODEL, complete, completion_prompts, copilot_split,
                                            generation_validity, is_valid_python, load_copilot, run_copilot)
 
 REQUIRED_VALIDITY = 0.8
@@ -39,7 +39,7 @@ def test_run_copilot_reports_its_run():
     calls = []
     result = run_copilot(seed=3, steps=3, progress=lambda step, loss: calls.append((step, loss)))
     assert [step for step, _ in calls] == [1, 2, 3] and [loss for _, loss in calls] == result.train_losses
-    assert result.config.steps == 3 and result.config.embed_dim == COPILOT_CONFIG.embed_dim
+    assert result.train.max_iters == 3 and result.model_config.n_embd == COPILOT_MODEL.n_embd
     assert len(result.train_snippets) == 45 and len(result.test_snippets) == 5
     assert result.decrease == pytest.approx(1 - result.final_loss / result.initial_loss)
     assert 0 < result.final_loss < result.initial_loss and result.seconds > 0

@@ -22,7 +22,7 @@ from tinytorch.optim.optimizers import AdamW
 from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.nn.transformer import GPT
 from tinytorch.data.python_snippets import SNIPPETS
-from tinytorch.experiments.copilot import COPILOT_CONFIG, load_copilot
+from tinytorch.experiments.copilot import COPILOT_MODEL, COPILOT_TRAIN, load_copilot
 
 SENTINEL = b"an older checkpoint that must survive a failed run"
 
@@ -118,10 +118,11 @@ def test_bad_input_is_one_line_and_exit_2(args, pattern, sentinel):
 def test_checkpoint_of_another_model_shape(tmp_path, sentinel):
     """Copilot metadata over a GPT of another width: refused before anything is trained or written."""
     tokenizer = CharTokenizer().build_vocab(SNIPPETS)
-    config = dataclasses.replace(COPILOT_CONFIG, embed_dim=COPILOT_CONFIG.embed_dim * 2)
-    model = GPT(tokenizer.vocab_size, 32, 1, 4, max_seq_len=config.max_seq_len)
+    claimed = dataclasses.replace(COPILOT_MODEL, vocab_size=tokenizer.vocab_size, n_embd=COPILOT_MODEL.n_embd * 2)
+    model = GPT(tokenizer.vocab_size, 32, 1, 4, max_seq_len=claimed.block_size)
     other = tmp_path / "other_shape.safetensors"
-    save_checkpoint(other, model, AdamW(model.parameters()), config=dataclasses.asdict(config), tokenizer=tokenizer,
+    save_checkpoint(other, model, AdamW(model.parameters()), config={"model": claimed.to_dict(), "train": COPILOT_TRAIN.to_dict()},
+                    tokenizer=tokenizer,
                     extra={"experiment": "copilot", "seed": 0, "initial_loss": 4.0,
                            "trainer": {"step": 0, "epoch": 0, "history": {"train_loss": [], "val_loss": [],
                                                                         "val_step": [], "learning_rates": []}}})

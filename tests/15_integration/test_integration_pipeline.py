@@ -14,7 +14,9 @@ from tinytorch.optim.optimizers import AdamW
 from tinytorch.text.tokenization import CharTokenizer
 from tinytorch.nn.transformer import GPT
 from tinytorch.data.python_snippets import MEMORIZATION_PATTERNS
-from tinytorch.experiments.code_model import CodeModelConfig, train_code_model
+from dataclasses import replace
+
+from tinytorch.experiments.code_model import CODE_TRAIN, train_code_model
 
 SEQ = 40
 
@@ -71,4 +73,4 @@ def test_pipeline_by_hand_learns():
 
 def test_train_code_model_rejects_an_empty_corpus():
     with pytest.raises(ValueError, match="no training snippets"):
-        train_code_model([], CodeModelConfig(steps=1, warmup_steps=0))
+        train_code_model([], train=replace(CODE_TRAIN, max_iters=1, warmup_iters=0))

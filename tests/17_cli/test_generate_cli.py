@@ -51,10 +51,10 @@ def test_unknown_prompt_characters_warn_but_generate(capsys, checkpoint):
 
 
 def test_copilot_checkpoint_is_understood(capsys, tmp_path):
-    """Checkpoints written by the copilot experiment store their config flat; generate reads them too."""
-    from tinytorch.experiments.copilot import COPILOT_CONFIG, new_copilot, save_copilot
+    """Checkpoints written by the copilot experiment; generate reads them too."""
+    from tinytorch.experiments.copilot import new_copilot, save_copilot
 
-    result = new_copilot(0, COPILOT_CONFIG)
+    result = new_copilot(0)
     path = save_copilot(result, tmp_path / "copilot.safetensors")
     code, out, err = run_cli(capsys, "generate", path, "--prompt", "def ", "--max-new-tokens", "4", "--seed", "0")
     assert code == 0, err

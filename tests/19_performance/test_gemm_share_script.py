@@ -20,7 +20,7 @@ def test_linear_shapes_are_three_products_per_linear_layer():
     # 4 blocks x (q/k/v projection, output projection, fc1, fc2) + the head, each forward + 2 backward
     assert len(shapes) == (4 * 4 + 1) * 3
     assert all(a[1] == b[0] for a, b in shapes)
-    n = MEDIUM.batch_size * MEDIUM.seq_len
+    n = MEDIUM.tokens_per_step
     assert ((n, 128), (128, 512)) in shapes and ((512, n), (n, 128)) in shapes
 
 

@@ -89,13 +89,17 @@ class CosineSchedule:
         return {"max_lr": self.max_lr, "min_lr": self.min_lr, "total_steps": self.total_steps,
                 "warmup_steps": self.warmup_steps, "unit": self.unit}
 
-    def check_state_dict(self, state: dict) -> None:
-        """Raise TypeError/ValueError naming the bad value unless `load_state_dict(state)` would succeed."""
-        self._validated(state)
+    def check_state_dict(self, state: dict) -> dict:
+        """The state checked (TypeError/ValueError naming the bad value), nothing changed; `_load_checked` takes it."""
+        return self._validated(state)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict()` returned; everything is checked before anything changes."""
-        self._apply(self._validated(state))
+        self._load_checked(self.check_state_dict(state))
+
+    def _load_checked(self, checked: dict) -> None:
+        """Apply a state that `check_state_dict` returned (trusted: no second check)."""
+        self._apply(checked)
 
     def __repr__(self) -> str:
         return (f"CosineSchedule(max_lr={self.max_lr}, min_lr={self.min_lr}, total_{self.unit}s={self.total_steps}, "

@@ -368,6 +368,10 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         """Restore counters and history; a half-filled accumulation window is dropped."""
         self._check_state(state)
+        self._load_checked(state)
+
+    def _load_checked(self, state: dict) -> None:
+        """Apply a trainer state that `_check_state` passed (trusted: no second check)."""
         self.step, self.epoch = state["step"], state["epoch"]
         for key, values in state["history"].items():
             self.history[key][:] = values
@@ -391,5 +395,5 @@ class Trainer:
             raise ValueError(f"load_checkpoint: '{path}' has no valid trainer state: {exc}") from None
         schedule = self.schedule if hasattr(self.schedule, "load_state_dict") else None
         restore_checkpoint(path, meta, arrays, self.model, self.optimizer, schedule)
-        self.load_state_dict(meta["extra"]["trainer"])
+        self._load_checked(state)
         return meta
