@@ -25,7 +25,7 @@ def test_backward_is_linear_in_graph_size():
     start = time.perf_counter()
     h.backward()
     elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"backward over 1200 nodes took {elapsed:.2f} s"
+    assert elapsed < 30.0, f"backward over 1200 nodes took {elapsed:.2f} s"  # a hang limit: 2^400 paths never end
     assert h.item() == 3.0
     assert x.grad == 1.0  # exactly: every step multiplies the gradient by 0.5 + 0.5
 

@@ -145,7 +145,7 @@ def test_every_public_callable_is_swept():
     assert not missing, f"public callables with no sweep case: {missing}"
 
 
-if __name__ == "__main__":  # counts for the notes: python tests/16_reliability/test_public_api_bad_arguments.py
+if __name__ == "__main__":  # counts for the notes: python tests/reliability/test_public_api_bad_arguments.py
     totals = [sweep(label) for label in sorted(CASES)]
     print(f"cases {len(totals)}, probes {sum(t[0] for t in totals)}, clean errors with nothing changed "
           f"{sum(t[1] for t in totals)}, failures {sum(len(t[2]) for t in totals)}")

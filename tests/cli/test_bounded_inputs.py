@@ -38,7 +38,7 @@ COMMANDS = [["train", "--data", "{path}"], ["doctor", "--config", "tiny", "--dat
 @pytest.mark.parametrize("special,cause", SPECIAL, ids=[s for s, _ in SPECIAL])
 def test_special_files_are_refused_quickly(tmp_path, request, command, special, cause):
     if special == "dir" and command[:2] == ["generate", "{path}"]:
-        pytest.skip("a folder is a Hugging Face checkpoint for generate (tested in tests/20_hf)")
+        pytest.skip("a folder is a Hugging Face checkpoint for generate (tested in tests/hf)")
     path = {"fifo": lambda: request.getfixturevalue("fifo"), "loop": lambda: request.getfixturevalue("loop"),
             "dir": lambda: str(tmp_path)}.get(special, lambda: special)()
     ckpt = tmp_path / "missing.safetensors"

@@ -261,8 +261,8 @@ NOT_SWEPT = {
     "no_grad": "takes no arguments", "enable_grad": "takes no arguments", "is_grad_enabled": "takes no arguments",
     "get_num_threads": "takes no arguments", "float32": "a numpy dtype", "float64": "a numpy dtype",
     "int32": "a numpy dtype", "int64": "a numpy dtype",
-    "load_checkpoint": "file input: tests/16_reliability/test_untrusted_checkpoints.py",
-    "save_checkpoint": "file output: tests/11_training/test_checkpoint_file.py",
-    "load_pretrained": "file input: tests/16_reliability/test_untrusted_checkpoints.py",
+    "load_checkpoint": "file input: tests/training/test_untrusted_checkpoints.py",
+    "save_checkpoint": "file output: tests/training/test_checkpoint_file.py",
+    "load_pretrained": "file input: tests/training/test_untrusted_checkpoints.py",
     "save_pretrained": "file output: the Hugging Face export tests",
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from tinytorch.data.dataloader import DataLoader, TokenWindowDataset
 from tinytorch.core.random import manual_seed
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "17_cli"))
-from cli_helpers import code_text, run_cli  # noqa: E402
+from cli_helpers import code_text, run_cli  # tests/helpers, on the path by tests/conftest.py
 
 
 def _memmap(tmp_path, ids):

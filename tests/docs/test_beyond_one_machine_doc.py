@@ -20,10 +20,10 @@ PAGE = ROOT / "docs" / "BEYOND_ONE_MACHINE.md"
 
 
 def _markdown_blocks():
-    """tests/18_docs/markdown_blocks.py, the one parser of the docs' fenced blocks."""
-    if "markdown_blocks" in sys.modules:  # already imported by tests/18_docs in this run
+    """tests/docs/markdown_blocks.py, the one parser of the docs' fenced blocks."""
+    if "markdown_blocks" in sys.modules:  # already imported by tests/docs in this run
         return sys.modules["markdown_blocks"]
-    spec = importlib.util.spec_from_file_location("markdown_blocks", ROOT / "tests" / "18_docs" / "markdown_blocks.py")
+    spec = importlib.util.spec_from_file_location("markdown_blocks", ROOT / "tests" / "docs" / "markdown_blocks.py")
     module = sys.modules["markdown_blocks"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
