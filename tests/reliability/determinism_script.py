@@ -5,8 +5,10 @@ usage: determinism_script.py full SEED | resume CHECKPOINT EPOCHS
 
 import json
 import sys
+from pathlib import Path
 
-from reliability_helpers import build, fingerprint, full_run, sample_ids
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))  # a fresh interpreter: no conftest
+from reliability_helpers import build, fingerprint, full_run, sample_ids  # noqa: E402
 
 if sys.argv[1] == "full":
     print(json.dumps(full_run(int(sys.argv[2]))))
