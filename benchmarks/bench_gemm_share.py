@@ -19,10 +19,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinytorch.bench.common import interleaved_seconds, machine_notes, thread_limit, torch_or_none  # noqa: E402
 from tinytorch.bench.speed import step_matmul_shapes  # noqa: E402
 from tinytorch.bench.workloads import MEDIUM, Workload  # noqa: E402
+from tinytorch.nn.config import GPTConfig  # noqa: E402
+from tinytorch.training.config import TrainConfig  # noqa: E402
 from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
 
 # nanoGPT's CPU recipe (benchmarks/bench_nanogpt_cpu.py): batch 12 x block 64, vocabulary of the stdlib text.
-NANOGPT = Workload("nanogpt", 96, 128, 4, 4, seq_len=64, batch_size=12, max_seq_len=64)
+NANOGPT = Workload("nanogpt", GPTConfig(vocab_size=96, n_embd=128, n_layer=4, n_head=4, block_size=64),
+                   TrainConfig(batch_size=12))
 
 
 def linear_shapes(work: Workload) -> list:

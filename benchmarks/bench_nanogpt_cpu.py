@@ -19,7 +19,7 @@ import statistics
 import sys
 import sysconfig
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,30 +28,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tinytorch  # noqa: E402
 from tinytorch.bench.common import machine_notes, thread_limit, threads_note, torch_or_none  # noqa: E402
+from tinytorch.bench.workloads import MEDIUM  # noqa: E402
+from tinytorch.cli.train_settings import PRESETS  # noqa: E402
 from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
+from tinytorch.training.config import TrainConfig  # noqa: E402
 
 
-@dataclass(frozen=True)
-class Recipe:
-    block_size: int
-    batch_size: int
-    optimizer: str  # "adamw" (nanoGPT) or "adam" (the medium benchmark)
-    lr: float
-    min_lr: float | None  # None: constant lr
-    warmup_steps: int = 0
-    weight_decay: float = 0.0
-    betas: tuple = (0.9, 0.999)
-    clip_norm: float | None = None
-    clip_value: float | None = None
-    embed_dim: int = 128
-    num_layers: int = 4
-    num_heads: int = 4
-
-
+# (model shape, training settings): the CLI's nanogpt preset (nanoGPT's shakespeare_char CPU recipe) and the
+# medium benchmark's workload (Adam, element-wise clipping, constant rate). The vocabulary comes from the text.
 RECIPES = {
-    "nanogpt": Recipe(64, 12, "adamw", 1e-3, 1e-4, warmup_steps=100, weight_decay=0.1, betas=(0.9, 0.99),
-                      clip_norm=1.0),
-    "medium": Recipe(128, 16, "adam", 1e-3, None, clip_value=1.0),
+    "nanogpt": (PRESETS["nanogpt"].model, PRESETS["nanogpt"].train),
+    "medium": (MEDIUM.model, MEDIUM.train),
 }
 
 
@@ -67,11 +54,11 @@ def stdlib_text(max_chars: int) -> str:
     return "".join(parts)[:max_chars]
 
 
-def batch_at(data: np.ndarray, rng: np.random.Generator, recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
+def batch_at(data: np.ndarray, rng: np.random.Generator, block_size: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """nanoGPT's get_batch: `batch_size` random windows of `block_size` tokens and their next tokens."""
-    starts = rng.integers(0, len(data) - recipe.block_size - 1, recipe.batch_size)
-    x = np.stack([data[i : i + recipe.block_size] for i in starts])
-    y = np.stack([data[i + 1 : i + 1 + recipe.block_size] for i in starts])
+    starts = rng.integers(0, len(data) - block_size - 1, batch_size)
+    x = np.stack([data[i : i + block_size] for i in starts])
+    y = np.stack([data[i + 1 : i + 1 + block_size] for i in starts])
     return x, y
 
 
@@ -84,16 +71,17 @@ def decayed(names_and_params):
 class OursLoop:
     """The recipe written as a tinytorch user would: model(x), loss.backward(), clip, optimizer.step()."""
 
-    def __init__(self, model, recipe: Recipe):
-        self.model, self.recipe = model, recipe
+    def __init__(self, model, train: TrainConfig):
+        self.model, self.clip_norm, self.clip_value = model, train.grad_clip or None, train.grad_clip_value or None
         self.loss_fn = tinytorch.CrossEntropyLoss()
         self.params = list(model.parameters())
-        if recipe.optimizer == "adamw":
+        betas = (train.beta1, train.beta2)
+        if train.optimizer == "adamw":
             decay, rest = decayed(model.named_parameters())
-            self.optimizers = [tinytorch.AdamW(decay, lr=recipe.lr, betas=recipe.betas, weight_decay=recipe.weight_decay),
-                               tinytorch.AdamW(rest, lr=recipe.lr, betas=recipe.betas, weight_decay=0.0)]
+            self.optimizers = [tinytorch.AdamW(decay, lr=train.learning_rate, betas=betas, weight_decay=train.weight_decay),
+                               tinytorch.AdamW(rest, lr=train.learning_rate, betas=betas, weight_decay=0.0)]
         else:
-            self.optimizers = [tinytorch.Adam(self.params, lr=recipe.lr, betas=recipe.betas)]
+            self.optimizers = [tinytorch.Adam(self.params, lr=train.learning_rate, betas=betas)]
 
     def step(self, x: np.ndarray, y: np.ndarray, lr: float) -> float:
         for opt in self.optimizers:
@@ -101,11 +89,11 @@ class OursLoop:
             opt.lr = lr
         loss = self.loss_fn(self.model(x), y)
         loss.backward()
-        if self.recipe.clip_norm is not None:
-            tinytorch.clip_grad_norm(self.params, self.recipe.clip_norm)
-        if self.recipe.clip_value is not None:
+        if self.clip_norm is not None:
+            tinytorch.clip_grad_norm(self.params, self.clip_norm)
+        if self.clip_value is not None:
             for p in self.params:
-                np.clip(p.grad, -self.recipe.clip_value, self.recipe.clip_value, out=p.grad)
+                np.clip(p.grad, -self.clip_value, self.clip_value, out=p.grad)
         for opt in self.optimizers:
             opt.step()
         return loss.item()
@@ -118,20 +106,21 @@ class OursLoop:
 class TorchLoop:
     """The same loop in PyTorch eager on a copy of the initial weights (tinytorch.bench.torch_ref.TorchGPT)."""
 
-    def __init__(self, model, recipe: Recipe):
+    def __init__(self, model, train: TrainConfig):
         import torch
 
         from tinytorch.bench.torch_ref import TorchGPT
 
-        self.torch, self.recipe = torch, recipe
+        self.torch, self.clip_norm, self.clip_value = torch, train.grad_clip or None, train.grad_clip_value or None
         self.model = TorchGPT(model)
         self.params = list(self.model.parameters())
-        if recipe.optimizer == "adamw":
+        betas = (train.beta1, train.beta2)
+        if train.optimizer == "adamw":
             decay, rest = decayed(self.model.named_parameters())
-            groups = [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-            self.optimizer = torch.optim.AdamW(groups, lr=recipe.lr, betas=recipe.betas)
+            groups = [{"params": decay, "weight_decay": train.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+            self.optimizer = torch.optim.AdamW(groups, lr=train.learning_rate, betas=betas)
         else:
-            self.optimizer = torch.optim.Adam(self.params, lr=recipe.lr, betas=recipe.betas)
+            self.optimizer = torch.optim.Adam(self.params, lr=train.learning_rate, betas=betas)
 
     def _loss(self, x: np.ndarray, y: np.ndarray):
         logits = self.model(self.torch.from_numpy(x))
@@ -143,10 +132,10 @@ class TorchLoop:
             group["lr"] = lr
         loss = self._loss(x, y)
         loss.backward()
-        if self.recipe.clip_norm is not None:
-            self.torch.nn.utils.clip_grad_norm_(self.params, self.recipe.clip_norm)
-        if self.recipe.clip_value is not None:
-            self.torch.nn.utils.clip_grad_value_(self.params, self.recipe.clip_value)
+        if self.clip_norm is not None:
+            self.torch.nn.utils.clip_grad_norm_(self.params, self.clip_norm)
+        if self.clip_value is not None:
+            self.torch.nn.utils.clip_grad_value_(self.params, self.clip_value)
         self.optimizer.step()
         return loss.item()
 
@@ -155,16 +144,15 @@ class TorchLoop:
             return self._loss(x, y).item()
 
 
-def lr_schedule(recipe: Recipe, steps: int):
-    """step -> lr: tinytorch's CosineSchedule (warm-up, then cosine to min_lr at the last step), or constant."""
-    if recipe.min_lr is None:
-        return lambda step: recipe.lr
-    return tinytorch.CosineSchedule(recipe.lr, recipe.min_lr, total_steps=steps,
-                                    warmup_steps=min(recipe.warmup_steps, steps))
+def lr_schedule(train: TrainConfig, steps: int):
+    """step -> lr: the settings' schedule over `steps` (warm-up, then cosine to min_lr), or constant."""
+    if not train.decay_lr:
+        return lambda step: train.learning_rate
+    return replace(train, warmup_iters=min(train.warmup_iters, steps)).make_schedule(steps)
 
 
 def run(args) -> int:
-    recipe = RECIPES[args.recipe]
+    shape, train_cfg = RECIPES[args.recipe]
     text = stdlib_text(args.chars)
     vocab = sorted(set(text))
     index = {c: i for i, c in enumerate(vocab)}
@@ -172,23 +160,23 @@ def run(args) -> int:
     split = int(0.9 * len(data))
     train, val = data[:split], data[split:]
     tinytorch.manual_seed(args.seed)
-    model = tinytorch.GPT(len(vocab), recipe.embed_dim, recipe.num_layers, recipe.num_heads, max_seq_len=recipe.block_size)
-    loops = {"tinytorch": OursLoop(model, recipe)}
+    model = tinytorch.GPT(replace(shape, vocab_size=len(vocab)))
+    loops = {"tinytorch": OursLoop(model, train_cfg)}
     if not args.no_torch and torch_or_none() is not None:
-        loops["torch"] = TorchLoop(model, recipe)  # copies the initial weights before any step
+        loops["torch"] = TorchLoop(model, train_cfg)  # copies the initial weights before any step
     for line in machine_notes():
         print(line)
-    print(f"recipe {args.recipe}: {recipe}; text: {len(text):,} chars of {sysconfig.get_paths()['stdlib']}/*.py, "
+    print(f"recipe {args.recipe}: {model.config}, {train_cfg}; text: {len(text):,} chars of {sysconfig.get_paths()['stdlib']}/*.py, "
           f"vocab {len(vocab)}; {args.steps} steps, {args.threads} thread(s) asked")
     rng = np.random.default_rng(args.seed)
     val_rng = np.random.default_rng(args.seed + 1)
-    val_batches = [batch_at(val, val_rng, recipe) for _ in range(args.eval_batches)]
-    lr_at = lr_schedule(recipe, args.steps)
+    val_batches = [batch_at(val, val_rng, shape.block_size, train_cfg.batch_size) for _ in range(args.eval_batches)]
+    lr_at = lr_schedule(train_cfg, args.steps)
     seconds = {name: [] for name in loops}
     losses = {name: 0.0 for name in loops}
     with thread_limit(args.threads):
         for step in range(args.steps):
-            x, y = batch_at(train, rng, recipe)
+            x, y = batch_at(train, rng, shape.block_size, train_cfg.batch_size)
             order = list(loops) if step % 2 == 0 else list(reversed(loops))  # alternate who goes first
             for name in order:
                 start = time.perf_counter()
@@ -202,7 +190,7 @@ def run(args) -> int:
     per_step = {name: statistics.median(s[skip:]) for name, s in seconds.items()}
     for name in loops:
         print(f"{name}: {per_step[name] * 1e3:.2f} ms/step (median of steps {skip + 1}..{args.steps}), "
-              f"{recipe.batch_size * recipe.block_size / per_step[name]:,.0f} tokens/s, "
+              f"{train_cfg.batch_size * shape.block_size / per_step[name]:,.0f} tokens/s, "
               f"validation loss {val_loss[name]:.4f} ({args.eval_batches} batches), last train loss {losses[name]:.4f}")
     if "torch" in loops:
         print(f"time per step ours/torch {per_step['tinytorch'] / per_step['torch']:.2f} (lower is better); "

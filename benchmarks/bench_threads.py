@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinytorch.bench.common import machine_notes  # noqa: E402
 from tinytorch.bench.threads import compare, quiet_step_ms  # noqa: E402
 
-# (size, steps, with a busy core): the targets of issue 12 (BENCHMARKS.md, "Threads").
+# (size, steps, with a busy core): the cases the thread defaults were chosen on (BENCHMARKS.md, "Threads").
 CASES = [("tiny", 150, True), ("tiny", 150, False), ("medium", 20, False), ("medium", 20, True)]
 # (size, steps, with a busy core): a plain loop a user writes (issue 21), timed the same way.
 LOOP_CASES = [("tiny", 150, True), ("tiny", 150, False)]

@@ -6,6 +6,7 @@ usage: python scripts/make_figures.py [--out DIR] [--only NAME[,NAME]]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import os
 import sys
@@ -18,10 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from tinytorch import GPT, Adam, GPTConfig, CharTokenizer, CrossEntropyLoss, Tensor, Trainer, manual_seed  # noqa: E402
+from tinytorch import GPT, CharTokenizer, CrossEntropyLoss, Tensor, manual_seed  # noqa: E402
 from tinytorch.data.python_snippets import MEMORIZATION_PATTERNS  # noqa: E402
 from tinytorch.experiments.memorization import padded_patterns, run_memorization  # noqa: E402
-from tinytorch.experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE  # noqa: E402
+from tinytorch.experiments.recipes import DEFAULT_TRAIN, PLAN_MODEL, PLAN_TRAIN  # noqa: E402
 from tinytorch.report import attention_maps  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +39,7 @@ def save(fig, out_dir: str, name: str) -> str:
 # ----- the memorization loss curve -------------------------------------------------------------------
 def memorization_loss(out_dir: str) -> str:
     """Training loss per step of the test plan's layer 2.1 run (plan recipe, seed 0)."""
-    result = run_memorization(seed=0, recipe=PLAN_RECIPE)
+    result = run_memorization(seed=0, train=PLAN_TRAIN)
     losses = np.asarray(result.losses)
     steps = np.arange(1, len(losses) + 1)
     window = 25
@@ -75,17 +76,16 @@ def head_weights(model: GPT, ids: np.ndarray) -> np.ndarray:
 
 def attention_map(out_dir: str) -> str:
     """One head of a one-layer GPT on a memorized snippet: at initialization, then after training."""
-    recipe = DEFAULT_RECIPE
+    train = DEFAULT_TRAIN
     tokenizer = CharTokenizer().build_vocab(MEMORIZATION_PATTERNS)
-    data = padded_patterns(tokenizer, MEMORIZATION_PATTERNS, recipe.max_seq_len)
+    data = padded_patterns(tokenizer, MEMORIZATION_PATTERNS, PLAN_MODEL.block_size)
     manual_seed(0)
-    model = GPT(GPTConfig.from_settings(recipe, tokenizer.vocab_size))
+    model = GPT(dataclasses.replace(PLAN_MODEL, vocab_size=tokenizer.vocab_size))
     snippet = MEMORIZATION_PATTERNS[0]
     ids = np.array(tokenizer.encode(snippet))
     before = head_weights(model, ids)
-    trainer = Trainer(model, Adam(model.parameters(), lr=recipe.lr), CrossEntropyLoss(),
-                      grad_clip_value=recipe.clip_value)
-    trainer.fit(itertools.repeat((data[:, :-1], data[:, 1:])), steps=recipe.steps)  # all patterns, every step
+    trainer = train.make_trainer(model, CrossEntropyLoss())
+    trainer.fit(itertools.repeat((data[:, :-1], data[:, 1:])), steps=train.max_iters)  # all patterns, every step
     loss = trainer.last_loss
     after = head_weights(model, ids)
     # Show the head that learned the sharpest pattern: the lowest mean entropy of its rows.
@@ -97,7 +97,7 @@ def attention_map(out_dir: str) -> str:
     cmap.set_bad("#f2f2f2")  # masked cells in light grey, apart from weights that are merely small
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.9), layout="constrained")
     for ax, weights, title in ((axes[0], before, "at initialization"),
-                               (axes[1], after, f"after {recipe.steps} training steps (loss {loss:.3f})")):
+                               (axes[1], after, f"after {train.max_iters} training steps (loss {loss:.3f})")):
         image = ax.imshow(np.ma.array(weights[head], mask=masked), cmap=cmap, vmin=0.0, vmax=1.0)
         ax.set_xticks(range(len(labels)), labels, fontsize=7, family="monospace")
         ax.set_yticks(range(len(labels)), labels, fontsize=7, family="monospace")

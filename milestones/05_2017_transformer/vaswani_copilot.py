@@ -20,7 +20,7 @@ import warnings
 
 from tqdm import tqdm
 
-from tinytorch.experiments.copilot import (complete, completion_prompts, copilot_config, generation_validity,
+from tinytorch.experiments.copilot import (complete, completion_prompts, copilot_train, generation_validity,
                                            is_valid_python, load_copilot, new_copilot, continue_training,
                                            read_copilot_checkpoint, save_copilot)
 
@@ -56,7 +56,7 @@ def parse_args(argv):
                "line or end of input quits. Exit status: 0 ok, 1 loss decrease <= 80% (--train-only), 2 bad input.")
     parser.add_argument("--train-only", action="store_true",
                         help="train, report, save the checkpoint and exit (status 1, nothing saved, if the decrease is <= 80%%)")
-    parser.add_argument("--steps", metavar="N", help="training steps (default: the copilot config's; "
+    parser.add_argument("--steps", metavar="N", help="training steps (default: the copilot settings'; "
                         "with --resume, that many more steps)")
     parser.add_argument("--seed", metavar="S", help="seed for the split, the initialisation and the batches (default 0)")
     parser.add_argument("--checkpoint", metavar="PATH", default=DEFAULT_CHECKPOINT,
@@ -73,11 +73,11 @@ def parse_args(argv):
 def prepare(args):
     """An untrained or restored copilot, and the number of steps to train; UsageError on bad input."""
     if args.resume is None:
-        return new_copilot(args.seed or 0, copilot_config(args.steps)), None
+        return new_copilot(args.seed or 0, copilot_train(args.steps)), None
     if not os.path.isfile(args.resume):
         raise UsageError(f"--resume: no checkpoint file at {args.resume!r}")
     try:
-        meta, _, _ = read_copilot_checkpoint(args.resume)
+        meta, *_ = read_copilot_checkpoint(args.resume)
         if args.seed is not None and args.seed != meta["extra"]["seed"]:
             raise UsageError(f"--seed {args.seed} differs from the checkpoint's seed {meta['extra']['seed']}; "
                              f"a resumed run keeps its seed (drop --seed)")
@@ -88,7 +88,7 @@ def prepare(args):
 
 
 def train(result, steps):
-    steps = steps if steps is not None else result.config.steps
+    steps = steps if steps is not None else result.train.max_iters
     with tqdm(total=steps, desc="training", unit="step", file=sys.stderr, dynamic_ncols=True) as bar:
         def progress(step, loss):
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)

@@ -15,14 +15,16 @@ import numpy as np
 import pytest
 
 from tinytorch.experiments.memorization import run_memorization
-from tinytorch.experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE
+from dataclasses import replace
+
+from tinytorch.experiments.recipes import DEFAULT_TRAIN, PLAN_TRAIN
 
 SEEDS = [0, 1, 2, 3, 4]
 
 
 @pytest.fixture(scope="module")
 def plan_runs():
-    return {seed: run_memorization(seed, PLAN_RECIPE) for seed in SEEDS}
+    return {seed: run_memorization(seed, PLAN_TRAIN) for seed in SEEDS}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -49,15 +51,15 @@ def test_convergence_rate_plan_recipe(plan_runs):
 def test_default_recipe_converges_fast():
     """Our default recipe (used by `tinytorch verify`) reaches loss 0.1 within 150 steps."""
     for seed in (0, 1, 2):
-        run = run_memorization(seed, DEFAULT_RECIPE)
+        run = run_memorization(seed, DEFAULT_TRAIN)
         reached = run.steps_to(0.1)
         assert reached is not None and reached <= 150, f"seed {seed}: steps to loss 0.1 = {reached}"
         assert run.decrease > 0.95, f"seed {seed}: decrease {run.decrease:.1%}"
 
 
 def test_same_seed_same_losses():
-    a = run_memorization(7, PLAN_RECIPE.with_(steps=30))
-    b = run_memorization(7, PLAN_RECIPE.with_(steps=30))
+    a = run_memorization(7, replace(PLAN_TRAIN, max_iters=30))
+    b = run_memorization(7, replace(PLAN_TRAIN, max_iters=30))
     assert np.array_equal(a.losses, b.losses), "same seed must give bit-identical losses"
 
 
@@ -67,13 +69,13 @@ def quick_validation_block(run) -> str:
         f"- Initial loss: {run.initial_loss:.3f}",
         f"- Final loss: {run.final_loss:.3f}",
         f"- Loss decrease: {run.decrease:.1%}",
-        f"- Training time: {run.seconds:.1f}s ({run.recipe.steps} steps)",
+        f"- Training time: {run.seconds:.1f}s ({run.train.max_iters} steps)",
         f"- Gradient flow: {run.params_with_grad}/{run.params_total} parameters {'✅' if run.params_with_grad == run.params_total else '❌'}",
     ])
 
 
 if __name__ == "__main__":
-    result = run_memorization(0, PLAN_RECIPE)
+    result = run_memorization(0, PLAN_TRAIN)
     print(quick_validation_block(result))
     ok = result.decrease > 0.8 and result.last100_mean < 0.1 and result.params_with_grad == result.params_total
     print("\nTransformer learning: ✅ VERIFIED" if ok else "\nTransformer learning: ❌ NOT VERIFIED")

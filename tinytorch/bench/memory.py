@@ -11,6 +11,7 @@ import os
 import resource
 import subprocess
 import sys
+from dataclasses import replace
 
 from .common import Figure, median, torch_or_none
 
@@ -65,19 +66,19 @@ def child(kind: str, steps: int | None = None) -> dict:
     elif kind == "tinytorch":
         _pin_one_thread()
         from ..experiments.memorization import run_memorization
-        from ..experiments.recipes import PLAN_RECIPE
+        from ..experiments.recipes import PLAN_TRAIN
 
-        recipe = PLAN_RECIPE if steps is None else PLAN_RECIPE.with_(steps=steps)
-        report["final_train_loss"] = float(run_memorization(0, recipe).losses[-1])
+        train = PLAN_TRAIN if steps is None else replace(PLAN_TRAIN, max_iters=steps)
+        report["final_train_loss"] = float(run_memorization(0, train).losses[-1])
     elif kind == "torch":
         import torch
 
         torch.set_num_threads(1)
-        from ..experiments.recipes import PLAN_RECIPE
+        from ..experiments.recipes import PLAN_TRAIN
         from .convergence import torch_memorization
 
-        recipe = PLAN_RECIPE if steps is None else PLAN_RECIPE.with_(steps=steps)
-        report["final_train_loss"] = float(torch_memorization(0, recipe).losses[-1])
+        train = PLAN_TRAIN if steps is None else replace(PLAN_TRAIN, max_iters=steps)
+        report["final_train_loss"] = float(torch_memorization(0, train).losses[-1])
     elif kind == "leak":  # current RSS after a warm-up and after many more steps of the tiny step
         _pin_one_thread()
         from .workloads import TINY, tinytorch_step

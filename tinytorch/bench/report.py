@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE
+from ..experiments.recipes import DEFAULT_TRAIN, PLAN_TRAIN
 from .common import Figure, machine_notes, torch_or_none
 from .convergence import SEEDS, steps_to_loss
 from .memory import peak_rss_mb, rss_growth_mb
@@ -26,7 +26,8 @@ def _memory(torch: bool, repeats: int | None) -> list[Figure]:
 
 def _convergence(torch: bool, repeats: int | None) -> list[Figure]:
     seeds = SEEDS if repeats is None else tuple(range(repeats))
-    return [steps_to_loss(recipe, seeds, compare_torch=torch) for recipe in (PLAN_RECIPE, DEFAULT_RECIPE)]
+    return [steps_to_loss(train, seeds, compare_torch=torch, name=name)
+            for name, train in (("plan", PLAN_TRAIN), ("default", DEFAULT_TRAIN))]
 
 
 def _generation(torch: bool, repeats: int | None) -> list[Figure]:

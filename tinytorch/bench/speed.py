@@ -54,7 +54,7 @@ def generation_tokens_per_sec(use_cache: bool, repeats: int = 3, new_tokens: int
                               compare_torch: bool = True, threads: int = 1) -> Figure:
     """Greedy generation of `new_tokens` tokens after a 16-token prompt (4 layers, 128 dim), with or without KV cache."""
     model = build_model(GENERATION)
-    prompt = np.random.default_rng(0).integers(0, GENERATION.vocab_size, (1, GENERATION.seq_len))
+    prompt = np.random.default_rng(0).integers(0, GENERATION.model.vocab_size, (1, GENERATION.tokens))
     fns = {"tinytorch": lambda: generate(model, prompt, new_tokens, temperature=0.0, use_cache=use_cache)}
     if _want_torch(compare_torch):
         from . import torch_ref
@@ -66,14 +66,14 @@ def generation_tokens_per_sec(use_cache: bool, repeats: int = 3, new_tokens: int
         used = threads_note(False, len(fns) > 1)
     cache = "with KV cache" if use_cache else "without KV cache"
     return _rate_figure(f"generation {cache}", "tokens/s", samples, new_tokens,
-                        f"{GENERATION.num_layers} layers, {GENERATION.embed_dim} dim, prompt {GENERATION.seq_len}, "
+                        f"{GENERATION.model.n_layer} layers, {GENERATION.model.n_embd} dim, prompt {GENERATION.tokens}, "
                         f"{new_tokens} new tokens, greedy; {used}")
 
 
 def step_matmul_shapes(work: Workload) -> list[tuple[tuple, tuple]]:
     """(a_shape, b_shape) of every matmul in one training step of `work` (forward, then backward)."""
-    n, c, h = work.batch_size * work.seq_len, work.embed_dim, work.num_heads
-    b, t, hd, v, hidden = work.batch_size, work.seq_len, c // h, work.vocab_size, 4 * c
+    b, t, c, h = work.train.batch_size, work.tokens, work.model.n_embd, work.model.n_head
+    n, hd, v, hidden = b * t, c // h, work.model.vocab_size, work.model.hidden_dim
     heads = (b, h)
     attention_fwd = [(heads + (t, hd), heads + (hd, t)),  # Q K^T
                      (heads + (t, t), heads + (t, hd))]  # P V
@@ -90,7 +90,7 @@ def step_matmul_shapes(work: Workload) -> list[tuple[tuple, tuple]]:
 
     layer = [linear(c, 3 * c), None, linear(c, c), linear(c, hidden), linear(hidden, c)]
     forward, backward = [], []
-    for _ in range(work.num_layers):
+    for _ in range(work.model.n_layer):
         for part in layer:
             forward += attention_fwd if part is None else part[0]
             backward += attention_bwd if part is None else part[1]

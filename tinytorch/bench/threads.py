@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from contextlib import contextmanager
 
 from ..runtime.threads import ENV_VARS, CoreMonitor
@@ -141,13 +142,13 @@ def quiet_step_ms(seconds: float, quiet_below: float = 0.15, out=print) -> dict:
     what an idle machine would show, measured on a shared one."""
     from ..cli.train_settings import PRESETS
     from ..runtime.threads import num_threads
+    from ..experiments.recipes import PLAN_TRAIN
     from .workloads import Workload, tinytorch_step
 
     steps, calls = {}, {"tiny": 30, "small": 8, "medium": 2}  # about 0.1-0.4 s per sample
     for name in calls:
         model, train = PRESETS[name].model, PRESETS[name].train
-        work = Workload(name, 65, model.n_embd, model.n_layer, model.n_head, seq_len=model.block_size,
-                        batch_size=train.batch_size, max_seq_len=model.block_size)
+        work = Workload(name, replace(model, vocab_size=65), replace(PLAN_TRAIN, batch_size=train.batch_size))
         steps[name] = tinytorch_step(work)
         steps[name]()
     samples = {(name, t): [] for name in calls for t in (1, 2)}

@@ -107,16 +107,20 @@ def TorchGPT(gpt):
     return _torch_classes()[1](gpt)
 
 
-def make_train_step(model, lr: float, clip_value: float | None, clip_norm: float | None = None,
-                    fused_adam: bool = False):
-    """The plan's step in torch: forward, mean cross-entropy, backward, element-wise clip, Adam.
+def make_train_step(model, train, fused_adam: bool = False):
+    """The plan's step in torch: forward, mean cross-entropy, backward, clipping, Adam, with the rate, betas
+    and clipping of `train` (a TrainConfig whose optimizer is "adam", as the plan's recipe writes it).
 
-    `torch.optim.Adam(params, lr)` as written in the plan's recipe; `fused_adam=True` uses torch's
-    opt-in fused CPU kernel (same update, fewer kernel launches), the fastest Adam torch offers.
+    `fused_adam=True` uses torch's opt-in fused CPU kernel (same update, fewer kernel launches), the
+    fastest Adam torch offers.
     """
     torch = require_torch()
     nn, TF = torch.nn, torch.nn.functional
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True if fused_adam else None)
+    if train.optimizer != "adam" or train.weight_decay or train.decay_lr:
+        raise ValueError(f"make_train_step: the torch step is Adam without weight decay or schedule, got {train}")
+    optimizer = torch.optim.Adam(model.parameters(), lr=train.learning_rate, betas=(train.beta1, train.beta2),
+                                 fused=True if fused_adam else None)
+    clip_value, clip_norm = train.grad_clip_value or None, train.grad_clip or None
     params = list(model.parameters())
     vocab = model.lm_head.out_features
 

@@ -2,44 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..nn.losses import CrossEntropyLoss
-from ..optim.optimizers import Adam
 from ..core.random import manual_seed
 from ..text.tokenization import CharTokenizer
+from ..training.config import TrainConfig
 from ..training.trainer import Trainer
 from ..nn.config import GPTConfig
+from ..nn.losses import CrossEntropyLoss
 from ..nn.transformer import GPT
 from ..text.corpus import MEMORIZATION_PATTERNS
 from ..experiments.memorization import padded_patterns
-from ..experiments.recipes import PLAN_RECIPE
+from ..experiments.recipes import PLAN_MODEL, PLAN_TRAIN
 
 
 @dataclass(frozen=True)
 class Workload:
-    """A GPT size, its batch shape and the training recipe (Adam, element-wise clipping) used for it."""
+    """A named measurement: the model's shape, its training settings (the plan's: Adam, element-wise
+    clipping) and the tokens per sequence fed, which may be fewer than the model's block_size."""
 
     name: str
-    vocab_size: int
-    embed_dim: int
-    num_layers: int
-    num_heads: int
-    seq_len: int  # tokens per sequence fed to the model
-    batch_size: int
-    max_seq_len: int
-    lr: float = PLAN_RECIPE.lr
-    clip_value: float | None = PLAN_RECIPE.clip_value
+    model: GPTConfig
+    train: TrainConfig = PLAN_TRAIN
+    seq_len: int = 0  # 0: the model's block_size
+
+    @property
+    def tokens(self) -> int:
+        """Tokens per sequence fed to the model."""
+        return self.seq_len or self.model.block_size
 
     @property
     def tokens_per_step(self) -> int:
-        return self.seq_len * self.batch_size
+        return self.tokens * self.train.batch_size
 
     def describe(self) -> str:
-        return (f"{self.num_layers} layer(s), {self.embed_dim} dim, {self.num_heads} heads, vocab {self.vocab_size}, "
-                f"batch {self.batch_size}, seq {self.seq_len}")
+        m = self.model
+        return (f"{m.n_layer} layer(s), {m.n_embd} dim, {m.n_head} heads, vocab {m.vocab_size}, "
+                f"batch {self.train.batch_size}, seq {self.tokens}")
 
 
 def _plan_vocab_size() -> int:
@@ -49,12 +50,14 @@ def _plan_vocab_size() -> int:
 
 
 # The plan's memorization setup (layer 2.1 and 4.1): one pattern of 63 input tokens per step.
-TINY = Workload("tiny", _plan_vocab_size(), PLAN_RECIPE.embed_dim, PLAN_RECIPE.num_layers, PLAN_RECIPE.num_heads,
-                seq_len=PLAN_RECIPE.max_seq_len - 1, batch_size=PLAN_RECIPE.batch_size, max_seq_len=PLAN_RECIPE.max_seq_len)
+TINY = Workload("tiny", replace(PLAN_MODEL, vocab_size=_plan_vocab_size()), PLAN_TRAIN,
+                seq_len=PLAN_MODEL.block_size - 1)
 # A character-level model the size of a Shakespeare demo.
-MEDIUM = Workload("medium", 65, 128, 4, 4, seq_len=128, batch_size=16, max_seq_len=128)
+MEDIUM = Workload("medium", GPTConfig(vocab_size=65, n_embd=128, n_layer=4, n_head=4, block_size=128),
+                  replace(PLAN_TRAIN, batch_size=16))
 # Generation: the medium model, 256 new tokens after a 16-token prompt (greedy).
-GENERATION = Workload("generation", 65, 128, 4, 4, seq_len=16, batch_size=1, max_seq_len=512)
+GENERATION = Workload("generation", replace(MEDIUM.model, block_size=512), replace(PLAN_TRAIN, batch_size=1),
+                      seq_len=16)
 GENERATION_NEW_TOKENS = 256
 
 
@@ -62,13 +65,13 @@ def tiny_batch() -> tuple[np.ndarray, np.ndarray]:
     """(inputs, targets), each (1, 63): the first memorization pattern padded to 64, shifted by one."""
     tokenizer = CharTokenizer()
     tokenizer.build_vocab(MEMORIZATION_PATTERNS)
-    data = padded_patterns(tokenizer, MEMORIZATION_PATTERNS, PLAN_RECIPE.max_seq_len)
+    data = padded_patterns(tokenizer, MEMORIZATION_PATTERNS, PLAN_MODEL.block_size)
     return data[:1, :-1], data[:1, 1:]
 
 
 def random_batch(work: Workload, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(inputs, targets) of shape (batch, seq) drawn uniformly from the vocabulary."""
-    ids = np.random.default_rng(seed).integers(0, work.vocab_size, (work.batch_size, work.seq_len + 1))
+    ids = np.random.default_rng(seed).integers(0, work.model.vocab_size, (work.train.batch_size, work.tokens + 1))
     return ids[:, :-1], ids[:, 1:]
 
 
@@ -78,12 +81,12 @@ def batch_for(work: Workload) -> tuple[np.ndarray, np.ndarray]:
 
 def build_model(work: Workload, seed: int = 0) -> GPT:
     manual_seed(seed)
-    return GPT(GPTConfig.from_settings(work, work.vocab_size))
+    return GPT(work.model)
 
 
 def build_trainer(model: GPT, work: Workload) -> Trainer:
-    """The recipe's step: Adam, mean cross-entropy, element-wise gradient clipping."""
-    return Trainer(model, Adam(model.parameters(), lr=work.lr), CrossEntropyLoss(), grad_clip_value=work.clip_value)
+    """The workload's step: its optimizer and clipping, mean cross-entropy."""
+    return work.train.make_trainer(model, CrossEntropyLoss())
 
 
 def tinytorch_step(work: Workload, seed: int = 0):
@@ -98,6 +101,6 @@ def torch_step(work: Workload, seed: int = 0, fused_adam: bool = False):
     from . import torch_ref
 
     model = torch_ref.TorchGPT(build_model(work, seed))
-    step = torch_ref.make_train_step(model, work.lr, work.clip_value, fused_adam=fused_adam)
+    step = torch_ref.make_train_step(model, work.train, fused_adam=fused_adam)
     inputs, targets = (torch_ref.tensor(a) for a in batch_for(work))
     return lambda: step(inputs, targets)

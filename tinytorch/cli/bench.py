@@ -43,7 +43,7 @@ def run(args) -> int:
     from ..bench.memory import peak_rss_mb
     from ..bench.speed import tiny_steps_per_sec
     from ..experiments.memorization import run_memorization
-    from ..experiments.recipes import DEFAULT_RECIPE, PLAN_RECIPE
+    from ..experiments.recipes import DEFAULT_TRAIN, PLAN_TRAIN
 
     start = time.perf_counter()
     print("tinytorch bench: the test plan's layer-4 figures (tinytorch bench --full: everything, against PyTorch)")
@@ -52,11 +52,11 @@ def run(args) -> int:
     print(f"training speed: {speed.ours:,.0f} steps/s (median of 5 x 50 steps; {speed.notes}; "
           f"plan baseline ~{PLAN_STEPS_PER_SEC} steps/s: {_meets(speed.ours >= PLAN_STEPS_PER_SEC)})")
     memory = peak_rss_mb(repeats=1, compare_torch=False)
-    print(f"peak memory: {memory.ours:.1f} MiB (a fresh process training {PLAN_RECIPE.steps} steps with the plan's "
+    print(f"peak memory: {memory.ours:.1f} MiB (a fresh process training {PLAN_TRAIN.max_iters} steps with the plan's "
           f"recipe; plan baseline < {PLAN_PEAK_MB} MB: {_meets(memory.ours < PLAN_PEAK_MB)})")
-    plan = run_memorization(0, PLAN_RECIPE).steps_to(0.1)
-    default = run_memorization(0, DEFAULT_RECIPE).steps_to(0.1)
-    print(f"steps to loss 0.1: {_steps_text(plan)} with the plan's recipe (seed 0, of {PLAN_RECIPE.steps}; plan "
-          f"baseline ~{PLAN_STEPS_TO_0_1}), {_steps_text(default)} with our default recipe (of {DEFAULT_RECIPE.steps})")
+    plan = run_memorization(0, PLAN_TRAIN).steps_to(0.1)
+    default = run_memorization(0, DEFAULT_TRAIN).steps_to(0.1)
+    print(f"steps to loss 0.1: {_steps_text(plan)} with the plan's recipe (seed 0, of {PLAN_TRAIN.max_iters}; plan "
+          f"baseline ~{PLAN_STEPS_TO_0_1}), {_steps_text(default)} with our default recipe (of {DEFAULT_TRAIN.max_iters})")
     print(f"({time.perf_counter() - start:.1f} s)")
     return 0

@@ -90,11 +90,6 @@ def _from_checkpoint(call, path: str, **kwargs):
     return _user_error(call, path, **kwargs)
 
 
-def read_checkpoint_header(path: str) -> dict:
-    """The checkpoint's metadata (nothing restored); missing or malformed files are UserErrors."""
-    return read_checkpoint_once(path, tensors=False)[0]
-
-
 def read_checkpoint_once(path: str, tensors=("model.", "optim.")) -> tuple:
     """(metadata, arrays) of a checkpoint from one read (nothing restored); problems are UserErrors."""
     from ..training.checkpoint import read_checkpoint

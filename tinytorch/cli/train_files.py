@@ -29,12 +29,6 @@ class TrainFiles:
         return (self.last, self.best, self.plot, self.log)
 
 
-def default_checkpoint(data: str, size_name: str, tokenizer: str) -> str:
-    """<text name>-<size>[-<tokenizer>].safetensors in the current folder; char runs keep the short name."""
-    stem = os.path.splitext(os.path.basename(data))[0]
-    return f"{stem}-{size_name}{'' if tokenizer == 'char' else '-' + tokenizer}.safetensors"
-
-
 def same_file(a: str, b: str) -> bool:
     """True when the two paths name one file: equal once resolved, or the same inode (a hard link)."""
     if os.path.realpath(a) == os.path.realpath(b):

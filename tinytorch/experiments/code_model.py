@@ -8,7 +8,7 @@ model learns to predict; the padding after it is ignored by the loss.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,10 +16,9 @@ from ..core.autograd import no_grad
 from ..training.callbacks import EveryEval, EveryStep
 from ..data.dataloader import DataLoader, PaddedSequenceDataset
 from ..nn.losses import CrossEntropyLoss
-from ..optim.optimizers import AdamW
 from ..core.random import manual_seed
-from ..optim.schedule import CosineSchedule
 from ..text.tokenization import CharTokenizer
+from ..training.config import TrainConfig
 from ..training.trainer import Trainer
 from ..nn.config import GPTConfig
 from ..nn.transformer import GPT
@@ -28,22 +27,20 @@ PAD = 0
 IGNORE = -100  # targets at padding positions
 
 
-@dataclass(frozen=True)
-class CodeModelConfig:
-    """Model and optimisation settings for a snippet model."""
+# A snippet model's shape and training: AdamW with PyTorch's betas on every parameter, warmup then cosine
+# decay, global-norm clipping. Each experiment replaces a few fields.
+CODE_MODEL = GPTConfig(n_embd=64, n_layer=2, n_head=4, block_size=64, dropout=0.0)
+CODE_TRAIN = TrainConfig(batch_size=16, max_iters=600, learning_rate=3e-3, min_lr=3e-4, warmup_iters=30,
+                         optimizer="adamw", weight_decay=0.01, weight_decay_on="all", beta2=0.999, grad_clip=1.0)
 
-    embed_dim: int = 64
-    num_layers: int = 2
-    num_heads: int = 4
-    max_seq_len: int = 64
-    batch_size: int = 16
-    steps: int = 600
-    lr: float = 3e-3
-    min_lr: float = 3e-4
-    warmup_steps: int = 30
-    weight_decay: float = 0.01
-    dropout: float = 0.0
-    clip_norm: float = 1.0
+
+def with_steps(train: TrainConfig, steps: int | None) -> TrainConfig:
+    """`train` with another step count (unchanged for None); warmup is capped at half the steps."""
+    if steps is None or steps == train.max_iters:
+        return train
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    return replace(train, max_iters=int(steps), warmup_iters=min(train.warmup_iters, int(steps) // 2))
 
 
 @dataclass
@@ -53,7 +50,7 @@ class CodeModelRun:
     model: GPT
     tokenizer: CharTokenizer
     trainer: Trainer
-    config: CodeModelConfig
+    train: TrainConfig
     train_losses: list = field(repr=False)
     evals: list = field(default_factory=list)  # (step, train loss, held-out loss)
     seconds: float = 0.0
@@ -75,14 +72,10 @@ def dataset_loss(model: GPT, dataset: PaddedSequenceDataset) -> float:
     return float(loss.data)
 
 
-def build_model(tokenizer: CharTokenizer, config: CodeModelConfig) -> tuple[GPT, Trainer]:
-    model = GPT(GPTConfig.from_settings(config, tokenizer.vocab_size))
-    optimizer = AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = CosineSchedule(max_lr=config.lr, min_lr=config.min_lr, total_steps=config.steps,
-                              warmup_steps=config.warmup_steps)
-    trainer = Trainer(model, optimizer, CrossEntropyLoss(ignore_index=IGNORE), schedule=schedule,
-                      grad_clip_norm=config.clip_norm)
-    return model, trainer
+def build_model(tokenizer: CharTokenizer, model_config: GPTConfig, train: TrainConfig) -> tuple[GPT, Trainer]:
+    """A fresh GPT of `model_config`'s shape over the tokenizer's vocabulary, and its Trainer."""
+    model = GPT(replace(model_config, vocab_size=tokenizer.vocab_size))
+    return model, train.make_trainer(model, CrossEntropyLoss(ignore_index=IGNORE))
 
 
 def progress_callbacks(progress) -> list:
@@ -96,9 +89,9 @@ def progress_callbacks(progress) -> list:
     return [EveryStep(report)]
 
 
-def train_code_model(train_snippets: list[str], config: CodeModelConfig = CodeModelConfig(), seed: int = 0,
-                     held_out: list[str] | None = None, eval_every: int = 50, vocab_texts: list[str] | None = None,
-                     progress=None) -> CodeModelRun:
+def train_code_model(train_snippets: list[str], model_config: GPTConfig = CODE_MODEL, train: TrainConfig = CODE_TRAIN,
+                     seed: int = 0, held_out: list[str] | None = None, eval_every: int = 50,
+                     vocab_texts: list[str] | None = None, progress=None) -> CodeModelRun:
     """Train a fresh model on `train_snippets`; evaluate train and held-out loss every `eval_every` steps.
 
     `progress(step, loss)` is called after every step (e.g. to update a progress bar).
@@ -108,18 +101,18 @@ def train_code_model(train_snippets: list[str], config: CodeModelConfig = CodeMo
     manual_seed(seed)
     tokenizer = CharTokenizer()
     tokenizer.build_vocab(list(train_snippets) + list(vocab_texts or []))
-    seq_len = config.max_seq_len
+    seq_len = model_config.block_size
     train_set = snippet_dataset(tokenizer, train_snippets, seq_len)
     held_set = snippet_dataset(tokenizer, held_out, seq_len) if held_out else None
-    model, trainer = build_model(tokenizer, config)
-    loader = DataLoader(train_set, batch_size=min(config.batch_size, len(train_set)), shuffle=True, drop_last=True)
-    run = CodeModelRun(model, tokenizer, trainer, config, train_losses=trainer.history["train_loss"])
+    model, trainer = build_model(tokenizer, model_config, train)
+    loader = DataLoader(train_set, batch_size=min(train.batch_size, len(train_set)), shuffle=True, drop_last=True)
+    run = CodeModelRun(model, tokenizer, trainer, train, train_losses=trainer.history["train_loss"])
     callbacks = progress_callbacks(progress)
     val_loader = None
     if held_set is not None:  # the held-out loss from the loop, the training-set loss next to it
         val_loader = [(held_set.inputs, held_set.targets)]
         callbacks.append(EveryEval(lambda t, held: run.evals.append((t.step, dataset_loss(model, train_set), held))))
     start = time.perf_counter()
-    trainer.fit(loader, steps=config.steps, val_loader=val_loader, eval_every=eval_every, callbacks=callbacks)
+    trainer.fit(loader, steps=train.max_iters, val_loader=val_loader, eval_every=eval_every, callbacks=callbacks)
     run.seconds = time.perf_counter() - start
     return run

@@ -8,9 +8,8 @@ held-out and training prompts are checked for syntactic validity with `ast.parse
 from __future__ import annotations
 
 import ast
-import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,7 +21,9 @@ from ..text.corpus import SNIPPETS, train_test_split
 from ..generation import generate
 from ..pretrained import check_config_against_tensors
 from .augment import SnippetSampler
-from .code_model import PAD, CodeModelConfig, build_model, dataset_loss, progress_callbacks, snippet_dataset
+from ..training.config import TrainConfig
+from .code_model import (CODE_MODEL, CODE_TRAIN, PAD, build_model, dataset_loss, progress_callbacks, snippet_dataset,
+                         with_steps)
 from .generalization import corpus_of
 
 END = PAD  # the end-of-snippet token the model learns to predict (id 0, also `<UNK>`)
@@ -30,8 +31,8 @@ EXPERIMENT = "copilot"
 
 # Sized for speed: 48 positions hold the longest snippet (47 characters) plus its end token; 500 steps
 # of 16 snippets are about 20 s on two idle cores. Fewer steps leave held-out completions less often valid.
-COPILOT_CONFIG = CodeModelConfig(embed_dim=64, num_layers=2, num_heads=4, max_seq_len=48, batch_size=16,
-                                 steps=500, lr=5e-3, min_lr=5e-4, warmup_steps=30, weight_decay=0.01)
+COPILOT_MODEL = replace(CODE_MODEL, block_size=48)
+COPILOT_TRAIN = replace(CODE_TRAIN, max_iters=500, learning_rate=5e-3, min_lr=5e-4)
 RENAME_PROB = 0.5  # the share of training snippets seen with renamed variables (see SnippetSampler)
 
 
@@ -47,7 +48,8 @@ class CopilotResult:
     seconds: float
     train_losses: list = field(repr=False)  # batch loss at every step of this run
     trainer: object = field(default=None, repr=False)
-    config: CodeModelConfig = COPILOT_CONFIG
+    train: TrainConfig = COPILOT_TRAIN
+    model_config: GPTConfig = COPILOT_MODEL
     seed: int = 0
     train_snippets: list = field(default_factory=list, repr=False)
     test_snippets: list = field(default_factory=list, repr=False)
@@ -62,13 +64,12 @@ def copilot_split(seed: int = 0) -> tuple[list[str], list[str]]:
     return train_test_split(corpus_of(50), n_test=5, seed=seed)
 
 
-def copilot_config(steps: int | None = None, base: CodeModelConfig = COPILOT_CONFIG) -> CodeModelConfig:
-    """`base` with another step count; warmup is capped at half the steps."""
-    if steps is None:
-        return base
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"copilot: steps must be a positive int, got {steps!r}")
-    return dataclasses.replace(base, steps=int(steps), warmup_steps=min(base.warmup_steps, int(steps) // 2))
+def copilot_train(steps: int | None = None, base: TrainConfig = COPILOT_TRAIN) -> TrainConfig:
+    """`base` with another step count (see `with_steps`); errors say they are the copilot's."""
+    try:
+        return with_steps(base, steps)
+    except ValueError as exc:
+        raise ValueError(f"copilot: {exc}") from None
 
 
 def sampler_batches(sampler: SnippetSampler, batch_size: int):
@@ -83,23 +84,23 @@ def train_steps(trainer, sampler: SnippetSampler, batch_size: int, steps: int, p
     return history["train_loss"][-steps:]
 
 
-def new_copilot(seed: int = 0, config: CodeModelConfig = COPILOT_CONFIG) -> CopilotResult:
+def new_copilot(seed: int = 0, train: TrainConfig = COPILOT_TRAIN, model_config: GPTConfig = COPILOT_MODEL) -> CopilotResult:
     """An untrained copilot (model, optimizer, schedule) on the seed's split, with its initial loss measured."""
-    train, test = copilot_split(seed)
+    snippets, test = copilot_split(seed)
     manual_seed(seed)
     tokenizer = CharTokenizer().build_vocab(SNIPPETS)  # every shipped character: held-out prompts never hit <UNK>
-    dataset = snippet_dataset(tokenizer, train, config.max_seq_len)
-    sampler = SnippetSampler(tokenizer, train, config.max_seq_len, RENAME_PROB)
-    model, trainer = build_model(tokenizer, config)
+    dataset = snippet_dataset(tokenizer, snippets, model_config.block_size)
+    sampler = SnippetSampler(tokenizer, snippets, model_config.block_size, RENAME_PROB)
+    model, trainer = build_model(tokenizer, model_config, train)
     initial = dataset_loss(model, dataset)
-    return CopilotResult(model, tokenizer, initial, initial, 0.0, 0.0, [], trainer, config, seed, train, test,
-                         dataset=dataset, sampler=sampler)
+    return CopilotResult(model, tokenizer, initial, initial, 0.0, 0.0, [], trainer, train, model.config, seed,
+                         snippets, test, dataset=dataset, sampler=sampler)
 
 
 def continue_training(result: CopilotResult, steps: int, progress=None) -> CopilotResult:
     """Train `result` for `steps` more steps in place; updates its losses, decrease and time, and returns it."""
     start = time.perf_counter()
-    losses = train_steps(result.trainer, result.sampler, result.config.batch_size, steps, progress)
+    losses = train_steps(result.trainer, result.sampler, result.train.batch_size, steps, progress)
     result.seconds += time.perf_counter() - start
     result.train_losses.extend(losses)
     result.final_loss = dataset_loss(result.model, result.dataset)
@@ -108,27 +109,27 @@ def continue_training(result: CopilotResult, steps: int, progress=None) -> Copil
 
 
 def run_copilot(seed: int = 0, steps: int | None = None, progress=None) -> CopilotResult:
-    """Train a fresh copilot for `steps` steps (COPILOT_CONFIG.steps by default); deterministic per seed.
+    """Train a fresh copilot for `steps` steps (COPILOT_TRAIN.max_iters by default); deterministic per seed.
 
     `progress(step, loss)` is called after every step.
     """
-    result = new_copilot(seed, copilot_config(steps))
-    return continue_training(result, result.config.steps, progress)
+    result = new_copilot(seed, copilot_train(steps))
+    return continue_training(result, result.train.max_iters, progress)
 
 
 def save_copilot(result: CopilotResult, path) -> str:
-    """Model, optimizer, schedule, tokenizer, RNG, trainer state, config and split seed in one file (atomic)."""
+    """Model, optimizer, schedule, tokenizer, RNG, trainer state, training settings and split seed in one file
+    (atomic); the config block is the CLI's: {"model": GPTConfig fields, "train": TrainConfig fields}."""
     extra = {"experiment": EXPERIMENT, "seed": result.seed, "initial_loss": result.initial_loss,
              "rename_prob": result.sampler.rename_prob}
-    return result.trainer.save_checkpoint(path, config=dataclasses.asdict(result.config),
-                                          tokenizer=result.tokenizer, extra=extra)
+    config = {"model": result.model_config.to_dict(), "train": result.train.to_dict()}
+    return result.trainer.save_checkpoint(path, config=config, tokenizer=result.tokenizer, extra=extra)
 
 
-def read_copilot_checkpoint(path, meta: dict | None = None) -> tuple[dict, CodeModelConfig, CharTokenizer]:
-    """(metadata, config, tokenizer) of a copilot checkpoint, restoring nothing; ValueError naming the file.
-
-    `meta` is the header of a read the caller already made (`read_checkpoint`); without it the header is read.
-    """
+def read_copilot_checkpoint(path, meta: dict | None = None) -> tuple[dict, GPTConfig, TrainConfig, CharTokenizer]:
+    """(metadata, model shape, training settings, tokenizer) of a copilot checkpoint, restoring nothing;
+    ValueError naming the file. `meta` is the header of a read the caller already made (`read_checkpoint`);
+    without it the header is read."""
     meta = load_checkpoint(path) if meta is None else meta  # header only
     extra = meta.get("extra") or {}
     if extra.get("experiment") != EXPERIMENT or not isinstance(meta.get("config"), dict):
@@ -138,15 +139,18 @@ def read_copilot_checkpoint(path, meta: dict | None = None) -> tuple[dict, CodeM
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"copilot: '{path}' has a malformed split seed {seed!r}")
     try:
-        config = CodeModelConfig(**meta["config"])
+        gpt_config = GPTConfig.from_dict(meta["config"].get("model"), source="the model config")
+        train = TrainConfig.from_dict(meta["config"].get("train"), source="the training settings")
         tokenizer = Tokenizer.from_dict(meta["tokenizer"])
-        gpt_config = GPTConfig.from_settings(config, tokenizer.vocab_size)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"copilot: '{path}' has a malformed config or tokenizer: {exc}") from None
     check_config_against_tensors(path, gpt_config, meta["shapes"])  # before anything is built from it
     if not isinstance(tokenizer, CharTokenizer):
         raise ValueError(f"copilot: '{path}' holds a {type(tokenizer).__name__}, not a CharTokenizer")
-    return meta, config, tokenizer
+    if gpt_config.vocab_size != tokenizer.vocab_size:
+        raise ValueError(f"copilot: '{path}' has a model of vocab_size {gpt_config.vocab_size} but a tokenizer of "
+                         f"{tokenizer.vocab_size} ids")
+    return meta, gpt_config, train, tokenizer
 
 
 def load_copilot(path) -> CopilotResult:
@@ -155,36 +159,26 @@ def load_copilot(path) -> CopilotResult:
     The file is fully checked before anything is restored (FileNotFoundError / ValueError naming it).
     """
     meta, arrays = read_checkpoint(path)  # one read: the config, the tokenizer and the tensors come from it
-    meta, config, tokenizer = read_copilot_checkpoint(path, meta)
+    meta, model_config, train, tokenizer = read_copilot_checkpoint(path, meta)
     seed = meta["extra"]["seed"]
-    train, test = copilot_split(seed)
-    missing = sorted(set("".join(train)) - set(tokenizer.char_to_id))
+    snippets, test = copilot_split(seed)
+    missing = sorted(set("".join(snippets)) - set(tokenizer.char_to_id))
     if missing:
         raise ValueError(f"copilot: '{path}' has a tokenizer without the training characters {''.join(missing)!r}")
     try:
-        dataset = snippet_dataset(tokenizer, train, config.max_seq_len)
-        sampler = SnippetSampler(tokenizer, train, config.max_seq_len, meta["extra"].get("rename_prob", RENAME_PROB))
-        model, trainer = build_model(tokenizer, config)
+        dataset = snippet_dataset(tokenizer, snippets, model_config.block_size)
+        sampler = SnippetSampler(tokenizer, snippets, model_config.block_size,
+                                 meta["extra"].get("rename_prob", RENAME_PROB))
+        model, trainer = build_model(tokenizer, model_config, train)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"copilot: '{path}' has a config that builds no copilot: {exc}") from None
     trainer.restore_checkpoint(path, meta, arrays)  # model, optimizer, schedule, RNG, step
     loss = dataset_loss(model, dataset)
     initial = meta["extra"].get("initial_loss", loss)
     initial = float(initial) if isinstance(initial, (int, float)) and initial > 0 else loss
-    return CopilotResult(model, tokenizer, initial, loss, 1.0 - loss / initial, 0.0, [], trainer, config, seed,
-                         train, test, resumed_from_step=trainer.step, resumed_loss=loss, dataset=dataset,
+    return CopilotResult(model, tokenizer, initial, loss, 1.0 - loss / initial, 0.0, [], trainer, train, model_config,
+                         seed, snippets, test, resumed_from_step=trainer.step, resumed_loss=loss, dataset=dataset,
                          sampler=sampler)
-
-
-def resume_copilot(path, steps: int | None = None, progress=None) -> CopilotResult:
-    """Continue a saved copilot run for `steps` more steps (the checkpoint config's step count by default).
-
-    The schedule continues from the checkpoint's step and stays at min_lr past its end. `initial_loss`
-    is the untrained model's loss recorded in the checkpoint, so `decrease` covers the whole history.
-    """
-    result = load_copilot(path)
-    steps = copilot_config(steps, result.config).steps
-    return continue_training(result, steps, progress)
 
 
 # ----- completions ---------------------------------------------------------------------------------

@@ -7,15 +7,17 @@ practitioner would keep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..text.corpus import SNIPPET_FAMILIES, train_test_split
-from .code_model import CodeModelConfig, train_code_model
+from ..nn.config import GPTConfig
+from ..training.config import TrainConfig
+from .code_model import CODE_MODEL, CODE_TRAIN, train_code_model
 
 # A model sized for 45 snippets: small, with dropout, so it learns the families' structure
 # before it memorizes; the held-out loss stops improving after about 100 steps.
-GENERALIZATION_CONFIG = CodeModelConfig(embed_dim=32, num_layers=1, num_heads=4, max_seq_len=64, batch_size=16,
-                                        steps=200, lr=3e-3, min_lr=3e-4, dropout=0.3, weight_decay=0.1)
+GENERALIZATION_MODEL = replace(CODE_MODEL, n_embd=32, n_layer=1, dropout=0.3)
+GENERALIZATION_TRAIN = replace(CODE_TRAIN, max_iters=200, weight_decay=0.1)
 
 
 def corpus_of(size: int = 50) -> list[str]:
@@ -67,8 +69,10 @@ def early_stopping_point(evals: list, tolerance: float = 0.01) -> tuple:
     return next(e for e in evals if e[2] <= best * (1 + tolerance))
 
 
-def run_generalization(seed: int = 0, config: CodeModelConfig = GENERALIZATION_CONFIG, eval_every: int = 25) -> GeneralizationResult:
-    train, test = covered_split(corpus_of(50), n_test=5, seed=seed)
-    run = train_code_model(train, config, seed=seed, held_out=test, eval_every=eval_every, vocab_texts=test)
+def run_generalization(seed: int = 0, train: TrainConfig = GENERALIZATION_TRAIN, eval_every: int = 25,
+                       model_config: GPTConfig = GENERALIZATION_MODEL) -> GeneralizationResult:
+    snippets, test = covered_split(corpus_of(50), n_test=5, seed=seed)
+    run = train_code_model(snippets, model_config, train, seed=seed, held_out=test, eval_every=eval_every,
+                           vocab_texts=test)
     step, train_loss, held_loss = early_stopping_point(run.evals)
-    return GeneralizationResult(step, train_loss, held_loss, run.evals, len(train), len(test), run.seconds)
+    return GeneralizationResult(step, train_loss, held_loss, run.evals, len(snippets), len(test), run.seconds)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..core.autograd import no_grad
 from ..nn.losses import CrossEntropyLoss
-from ..optim.optimizers import Adam
 from ..core.random import manual_seed
 from ..text.tokenization import CharTokenizer
-from ..training.trainer import Trainer
+from ..training.config import TrainConfig
 from ..nn.config import GPTConfig
 from ..nn.transformer import GPT
 from ..text.corpus import MEMORIZATION_PATTERNS
-from .recipes import PLAN_RECIPE, Recipe
+from .recipes import PLAN_MODEL, PLAN_TRAIN
 
 
 @dataclass
@@ -24,7 +23,7 @@ class MemorizationResult:
     """What one memorization run measured."""
 
     seed: int
-    recipe: Recipe
+    train: TrainConfig
     losses: list = field(repr=False)  # training loss at every step
     initial_loss: float  # loss over all patterns before training
     final_loss: float  # loss over all patterns after training
@@ -94,18 +93,19 @@ def pattern_batches(inputs, targets, batch_size: int, rng):
         yield inputs[batch], targets[batch]
 
 
-def run_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE, patterns: list[str] | None = None) -> MemorizationResult:
-    """Train a fresh GPT on the patterns with `recipe`; deterministic for a given seed."""
+def run_memorization(seed: int = 0, train: TrainConfig = PLAN_TRAIN, patterns: list[str] | None = None,
+                     model_config: GPTConfig = PLAN_MODEL) -> MemorizationResult:
+    """Train a fresh GPT of `model_config`'s shape on the patterns with `train`; deterministic for a given seed."""
     patterns = list(MEMORIZATION_PATTERNS if patterns is None else patterns)
     tokenizer = CharTokenizer()
     tokenizer.build_vocab(patterns)
-    data = padded_patterns(tokenizer, patterns, recipe.max_seq_len)
+    data = padded_patterns(tokenizer, patterns, model_config.block_size)
     inputs, targets = data[:, :-1], data[:, 1:]  # (N, T): targets shifted by one
 
     rng = manual_seed(seed)
-    model = GPT(GPTConfig.from_settings(recipe, tokenizer.vocab_size))
-    optimizer = Adam(model.parameters(), lr=recipe.lr)
+    model = GPT(replace(model_config, vocab_size=tokenizer.vocab_size))
     loss_fn = CrossEntropyLoss()
+    trainer = train.make_trainer(model, loss_fn)
 
     def full_loss() -> float:
         with no_grad():
@@ -113,8 +113,7 @@ def run_memorization(seed: int = 0, recipe: Recipe = PLAN_RECIPE, patterns: list
 
     initial = full_loss()
     with_grad, total, _ = gradient_flow(model, loss_fn, inputs[:1], targets[:1])
-    trainer = Trainer(model, optimizer, loss_fn, grad_clip_value=recipe.clip_value, grad_clip_norm=recipe.clip_norm)
     start = time.perf_counter()
-    losses = trainer.fit(pattern_batches(inputs, targets, recipe.batch_size, rng), steps=recipe.steps)["train_loss"]
+    losses = trainer.fit(pattern_batches(inputs, targets, train.batch_size, rng), steps=train.max_iters)["train_loss"]
     seconds = time.perf_counter() - start
-    return MemorizationResult(seed, recipe, losses, initial, full_loss(), seconds, with_grad, total, tokenizer.vocab_size)
+    return MemorizationResult(seed, train, losses, initial, full_loss(), seconds, with_grad, total, tokenizer.vocab_size)

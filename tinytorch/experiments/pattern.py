@@ -8,17 +8,19 @@ in order, and a trained operator. A harder variant also holds out the argument n
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..text.corpus import (ARITHMETIC_OPS, FUNCTION_NAMES, HELD_OUT_NAMES, HELD_OUT_PARAMS,
                                     PARAM_PAIRS, arithmetic_functions)
 from ..generation import generate
-from .code_model import CodeModelConfig, train_code_model
+from ..nn.config import GPTConfig
+from ..training.config import TrainConfig
+from .code_model import CODE_MODEL, CODE_TRAIN, train_code_model
 
-PATTERN_CONFIG = CodeModelConfig(embed_dim=64, num_layers=2, num_heads=4, max_seq_len=64, batch_size=16,
-                                 steps=300, lr=1e-2, min_lr=1e-3)
+PATTERN_MODEL = CODE_MODEL
+PATTERN_TRAIN = replace(CODE_TRAIN, max_iters=300, learning_rate=1e-2, min_lr=1e-3)
 
 
 @dataclass
@@ -77,11 +79,12 @@ def score(model, tokenizer, prompts) -> tuple[float, list]:
     return sum(c for _, _, c in cases) / len(cases), cases
 
 
-def run_pattern_learning(seed: int = 0, config: CodeModelConfig = PATTERN_CONFIG) -> PatternResult:
-    train = training_functions(seed)
+def run_pattern_learning(seed: int = 0, train: TrainConfig = PATTERN_TRAIN,
+                         model_config: GPTConfig = PATTERN_MODEL) -> PatternResult:
+    snippets = training_functions(seed)
     unseen_names = prompts_for(HELD_OUT_NAMES, PARAM_PAIRS)
     unseen_both = prompts_for(HELD_OUT_NAMES, HELD_OUT_PARAMS)
-    run = train_code_model(train, config, seed=seed, vocab_texts=[p for p, _ in unseen_names + unseen_both])
+    run = train_code_model(snippets, model_config, train, seed=seed, vocab_texts=[p for p, _ in unseen_names + unseen_both])
     accuracy, cases = score(run.model, run.tokenizer, unseen_names)
     both_accuracy, both_cases = score(run.model, run.tokenizer, unseen_both)
-    return PatternResult(accuracy, cases, both_accuracy, both_cases, len(train), run.seconds)
+    return PatternResult(accuracy, cases, both_accuracy, both_cases, len(snippets), run.seconds)

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..core.random import manual_seed
-from .code_model import CodeModelConfig
-from .copilot import continue_training, copilot_config, load_copilot, new_copilot, save_copilot
+from ..nn.config import GPTConfig
+from ..training.config import TrainConfig
+from .code_model import CODE_MODEL, CODE_TRAIN
+from .copilot import continue_training, copilot_train, load_copilot, new_copilot, save_copilot
 
 # Small and quick; dropout makes the restored RNG state matter for the forward pass as well.
-RESUME_CONFIG = CodeModelConfig(embed_dim=32, num_layers=2, num_heads=4, max_seq_len=48, batch_size=8,
-                                steps=60, lr=5e-3, min_lr=5e-4, warmup_steps=10, dropout=0.1)
+RESUME_MODEL = replace(CODE_MODEL, n_embd=32, block_size=48, dropout=0.1)
+RESUME_TRAIN = replace(CODE_TRAIN, batch_size=8, max_iters=60, learning_rate=5e-3, min_lr=5e-4, warmup_iters=10)
 
 
 @dataclass
@@ -38,8 +40,8 @@ def _trend_down(losses: list, window: int) -> bool:
     return float(np.mean(losses[-window:])) < float(np.mean(losses[:window]))
 
 
-def run_resume(seed: int = 0, steps: int = 60, config: CodeModelConfig = RESUME_CONFIG,
-               restore_rng: bool = True) -> ResumeResult:
+def run_resume(seed: int = 0, steps: int = 60, train: TrainConfig = RESUME_TRAIN, restore_rng: bool = True,
+               model_config: GPTConfig = RESUME_MODEL) -> ResumeResult:
     """Train `steps` steps straight; separately train steps // 2, checkpoint, rebuild from the file, finish.
 
     `restore_rng=False` reseeds the generator after loading, as if the checkpoint had no RNG state:
@@ -47,11 +49,11 @@ def run_resume(seed: int = 0, steps: int = 60, config: CodeModelConfig = RESUME_
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise ValueError(f"run_resume: steps must be an int >= 2, got {steps!r}")
-    config = copilot_config(steps, config)  # both runs share one schedule of `steps` steps
+    train = copilot_train(steps, train)  # both runs share one schedule of `steps` steps
     half = steps // 2
-    straight = continue_training(new_copilot(seed, config), steps)
+    straight = continue_training(new_copilot(seed, train, model_config), steps)
 
-    first = continue_training(new_copilot(seed, config), half)
+    first = continue_training(new_copilot(seed, train, model_config), half)
     with tempfile.TemporaryDirectory(prefix="tinytorch-resume-") as folder:
         path = save_copilot(first, os.path.join(folder, "half.safetensors"))
         del first
@@ -77,4 +79,4 @@ def run_resume(seed: int = 0, steps: int = 60, config: CodeModelConfig = RESUME_
                         bool(decreasing), checkpoint_step, checkpoint_loss, resumed.final_loss)
 
 
-__all__ = ["ResumeResult", "run_resume", "RESUME_CONFIG"]
+__all__ = ["ResumeResult", "run_resume", "RESUME_MODEL", "RESUME_TRAIN"]

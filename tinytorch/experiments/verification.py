@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from .memorization import run_memorization
-from .recipes import DEFAULT_RECIPE, PLAN_RECIPE
+from .recipes import DEFAULT_TRAIN, PLAN_TRAIN
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def _memorization_runs(budget: Budget, ctx: Verification) -> list:
     runs = ctx.artifacts.setdefault("memorization", {})
     for seed in budget.seeds:
         if seed not in runs:
-            runs[seed] = run_memorization(seed, PLAN_RECIPE)
+            runs[seed] = run_memorization(seed, PLAN_TRAIN)
     return [runs[s] for s in budget.seeds]
 
 
@@ -159,12 +159,12 @@ def layer_memorization(budget: Budget, ctx: Verification):
 
 
 def layer_convergence(budget: Budget, ctx: Verification):
-    runs = [run_memorization(seed, DEFAULT_RECIPE) for seed in budget.seeds]
+    runs = [run_memorization(seed, DEFAULT_TRAIN) for seed in budget.seeds]
     ctx.artifacts["convergence"] = runs
     steps = [r.steps_to(0.1) for r in runs]
     worst = math.inf if None in steps else max(steps)
-    shown = f"never within {DEFAULT_RECIPE.steps} steps" if worst == math.inf else f"{worst} steps"
-    figure = f"{shown} to loss 0.1 (batch {DEFAULT_RECIPE.batch_size}, lr {DEFAULT_RECIPE.lr:g}){_seeds_note(budget)}"
+    shown = f"never within {DEFAULT_TRAIN.max_iters} steps" if worst == math.inf else f"{worst} steps"
+    figure = f"{shown} to loss 0.1 (batch {DEFAULT_TRAIN.batch_size}, lr {DEFAULT_TRAIN.learning_rate:g}){_seeds_note(budget)}"
     return worst <= CONVERGENCE_MAX_STEPS, figure, f"<= {CONVERGENCE_MAX_STEPS} steps (plan baseline ~300)"
 
 
@@ -172,22 +172,17 @@ def _scaled(budget: Budget, override, default: int) -> int:
     return int(override) if override is not None else max(2, round(default * budget.scale))
 
 
-def _with_steps(config, steps):
-    if steps is None or steps == config.steps:
-        return config
-    return dataclasses.replace(config, steps=int(steps), warmup_steps=min(config.warmup_steps, int(steps) // 2))
-
-
 def layer_pattern(budget: Budget, ctx: Verification):
-    from .pattern import PATTERN_CONFIG, run_pattern_learning
+    from .code_model import with_steps
+    from .pattern import PATTERN_TRAIN, run_pattern_learning
 
-    config = _with_steps(PATTERN_CONFIG, _scaled(budget, budget.pattern_steps, PATTERN_CONFIG.steps))
-    results = [run_pattern_learning(seed, config) for seed in budget.seeds]
+    train = with_steps(PATTERN_TRAIN, _scaled(budget, budget.pattern_steps, PATTERN_TRAIN.max_iters))
+    results = [run_pattern_learning(seed, train) for seed in budget.seeds]
     ctx.artifacts["pattern"] = results
     worst = min(results, key=lambda r: r.accuracy)
     correct = sum(c for *_, c in worst.cases)
     figure = (f"{worst.accuracy:.0%} of unseen-name completions correct ({correct}/{len(worst.cases)}, "
-              f"{config.steps} steps){_seeds_note(budget)}")
+              f"{train.max_iters} steps){_seeds_note(budget)}")
     if getattr(worst, "unseen_args_cases", None):  # reported, not judged: the plan asks for new names only
         figure += (f"; a harder extra measure, outside the verdict: {worst.unseen_args_accuracy:.0%} when the "
                    f"argument names are new as well")
@@ -195,14 +190,15 @@ def layer_pattern(budget: Budget, ctx: Verification):
 
 
 def layer_generalization(budget: Budget, ctx: Verification):
-    from .generalization import GENERALIZATION_CONFIG, run_generalization
+    from .code_model import with_steps
+    from .generalization import GENERALIZATION_TRAIN, run_generalization
 
-    config = _with_steps(GENERALIZATION_CONFIG, budget.generalization_steps)
-    results = [run_generalization(seed, config) for seed in budget.seeds]
+    train = with_steps(GENERALIZATION_TRAIN, budget.generalization_steps)
+    results = [run_generalization(seed, train) for seed in budget.seeds]
     ctx.artifacts["generalization"] = results
     worst = max(results, key=lambda r: r.ratio)
     figure = (f"held-out/train {worst.ratio:.2f} (held-out {worst.held_out_loss:.3f} / train {worst.train_loss:.3f} "
-              f"at step {worst.step} of {config.steps}){_seeds_note(budget)}")
+              f"at step {worst.step} of {train.max_iters}){_seeds_note(budget)}")
     return worst.ratio <= GENERALIZATION_MAX_RATIO, figure, f"<= {GENERALIZATION_MAX_RATIO}"
 
 
@@ -227,9 +223,9 @@ def layer_pipeline(budget: Budget, ctx: Verification):
 
 
 def layer_resume(budget: Budget, ctx: Verification):
-    from .resume import RESUME_CONFIG, run_resume
+    from .resume import RESUME_TRAIN, run_resume
 
-    steps = _scaled(budget, budget.resume_steps, RESUME_CONFIG.steps)
+    steps = _scaled(budget, budget.resume_steps, RESUME_TRAIN.max_iters)
     results = [run_resume(seed, steps) for seed in budget.seeds]
     ctx.artifacts["resume"] = results
     bad = [r for r in results if not (r.identical and r.continued_decreasing)]

@@ -20,6 +20,7 @@ def token_steps(model, ids: np.ndarray, max_new_tokens: int, rng, temperature: f
     or once every row has produced an id in `stop`. The model is in eval mode while the stream runs and
     back in its own mode when it ends, is closed early, or fails.
     """
+    check_finite_weights(model)
     window = model.max_seq_len
     cache = KVCache.for_model(model, ids.shape[0]) if use_cache else None
     was_training = model.training
@@ -85,3 +86,13 @@ def text_pieces(token_ids, decoder, stops: list | None):
         held = held[:min(found)] if found else held
     if held:
         yield held
+
+
+def check_finite_weights(model) -> None:
+    """ValueError naming the first parameter that holds NaN or inf: such a model has no distribution to
+    sample from, whatever sign the logits it poisons happen to take."""
+    for name, p in model.named_parameters():
+        if not np.isfinite(p.data).all():
+            kind = "NaN" if np.isnan(p.data).any() else "inf"
+            where = np.argwhere(~np.isfinite(p.data))[0].tolist()
+            raise ValueError(f"generate: the model's weight {name} holds {kind} (at {where}); it cannot generate text")

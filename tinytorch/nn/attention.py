@@ -19,7 +19,11 @@ from ..core.validation import as_tensor, check_bool, check_int, check_mask
 
 def mask_to_allowed(mask, scores_shape: tuple, where: str) -> np.ndarray:
     """A user mask (1 = may attend) as a bool array that broadcasts to `scores_shape` (..., Tq, Tk)."""
-    allowed = check_mask(mask, where)
+    return _broadcastable(check_mask(mask, where), scores_shape, where)
+
+
+def _broadcastable(allowed: np.ndarray, scores_shape: tuple, where: str) -> np.ndarray:
+    """`allowed` (a checked bool mask) unchanged, or ValueError unless it broadcasts to `scores_shape`."""
     try:
         if np.broadcast_shapes(allowed.shape, scores_shape) != tuple(scores_shape):
             raise ValueError("the mask would grow the scores")
@@ -115,7 +119,7 @@ class MultiHeadAttention(Module):
         arr = check_mask(mask, "MultiHeadAttention")
         if arr.ndim == 3:  # (B, T, T): the same mask for every head
             arr = arr[:, None]
-        return mask_to_allowed(arr, (b, self.num_heads, t, t), "MultiHeadAttention")
+        return _broadcastable(arr, (b, self.num_heads, t, t), "MultiHeadAttention")
 
     def forward(self, x, mask=None, causal: bool = False, kv_cache=None, return_attention: bool = False):
         """x (B, T, C) -> (B, T, C). With `kv_cache` (a KVCache layer slot), attends over past keys too.
@@ -169,11 +173,7 @@ class MultiHeadAttention(Module):
 
     def attention_weights(self, x, mask=None, causal: bool = False) -> np.ndarray:
         """The (B, H, T, T) attention probabilities this layer gives input x (for plots and tests)."""
-        x = as_tensor(x)
-        if x.ndim != 3 or x.shape[-1] != self.embed_dim:
-            raise ValueError(f"MultiHeadAttention.attention_weights: expected input (batch, seq_len, {self.embed_dim}), "
-                             f"got {x.shape}")
-        with no_grad():
+        with no_grad():  # forward checks x, the mask and causal
             return self.forward(x, mask=mask, causal=causal, return_attention=True)[1]
 
     def extra_repr(self) -> str:

@@ -152,7 +152,7 @@ class GPT(Module):
         self.lm_head = Linear(cfg.embed_dim, cfg.vocab_size, bias=False)
         self._init_weights()
 
-    # Read-only views of the config, for code that asks the model for its shape.
+    # Read-only views of the config, for code that asks the model for its shape (TinyTorch's names).
     vocab_size = property(lambda self: self.config.vocab_size)
     embed_dim = property(lambda self: self.config.embed_dim)
     num_layers = property(lambda self: self.config.num_layers)

@@ -269,7 +269,10 @@ class Optimizer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict()` returned: `check_state_dict` first, so a bad state changes nothing."""
-        checked = self.check_state_dict(state)
+        self._load_checked(self.check_state_dict(state))
+
+    def _load_checked(self, checked: dict) -> None:
+        """Apply a state that `check_state_dict` returned (trusted: no second check)."""
         for key, values in checked["state"].items():
             for state, value in zip(self._param_state, values):
                 state[key][...] = value

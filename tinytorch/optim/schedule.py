@@ -67,11 +67,6 @@ class CosineSchedule:
         self.max_lr, self.min_lr = state["max_lr"], state["min_lr"]
         self.total_steps, self.warmup_steps, self.unit = state["total_steps"], state["warmup_steps"], state["unit"]
 
-    @property
-    def total_epochs(self) -> int:
-        """TinyTorch's name for the length of the schedule."""
-        return self.total_steps
-
     def __call__(self, step) -> float:
         step = check_float(step, "step", "CosineSchedule", minimum=0)
         if step < self.warmup_steps:
@@ -81,22 +76,29 @@ class CosineSchedule:
         progress = (step - self.warmup_steps) / (self.total_steps - self.warmup_steps)
         return self.min_lr + (self.max_lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    def get_lr(self, epoch) -> float:
-        """TinyTorch's spelling of `schedule(epoch)`."""
-        return self(epoch)
-
     def state_dict(self) -> dict:
         return {"max_lr": self.max_lr, "min_lr": self.min_lr, "total_steps": self.total_steps,
                 "warmup_steps": self.warmup_steps, "unit": self.unit}
 
-    def check_state_dict(self, state: dict) -> None:
-        """Raise TypeError/ValueError naming the bad value unless `load_state_dict(state)` would succeed."""
-        self._validated(state)
+    def check_state_dict(self, state: dict) -> dict:
+        """The state checked (TypeError/ValueError naming the bad value), nothing changed; `_load_checked` takes it."""
+        return self._validated(state)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict()` returned; everything is checked before anything changes."""
-        self._apply(self._validated(state))
+        self._load_checked(self.check_state_dict(state))
+
+    def _load_checked(self, checked: dict) -> None:
+        """Apply a state that `check_state_dict` returned (trusted: no second check)."""
+        self._apply(checked)
 
     def __repr__(self) -> str:
         return (f"CosineSchedule(max_lr={self.max_lr}, min_lr={self.min_lr}, total_{self.unit}s={self.total_steps}, "
                 f"warmup_steps={self.warmup_steps})")
+
+    # ----- TinyTorch's names (docs/COMPATIBILITY.md) ---------------------------------------------
+    total_epochs = property(lambda self: self.total_steps, doc="TinyTorch's name for the length of the schedule.")
+
+    def get_lr(self, epoch) -> float:
+        """TinyTorch's spelling of `schedule(epoch)`."""
+        return self(epoch)

@@ -89,7 +89,7 @@ def _copilot_sections(run, folder: str) -> list:
     loss_fn = CrossEntropyLoss(ignore_index=IGNORE)
     inputs, targets = run.dataset.inputs, run.dataset.targets
     after = gradient_norms(run.model, inputs, targets, loss_fn)
-    fresh = new_copilot(run.seed, run.config)
+    fresh = new_copilot(run.seed, run.train, run.model_config)
     before = gradient_norms(fresh.model, inputs, targets, loss_fn)
     names = [n for n, _ in after]
     fig = plots.grad_norm_figure(names, [v for _, v in before], [v for _, v in after])

@@ -8,7 +8,7 @@ The library never calls this; the `tinytorch` command and the benchmark scripts 
 # makes freed arrays available for the next step's allocations. It changes malloc for the whole process
 # (every library in it), which is why only a program's entry point may decide it. Measured on the medium
 # training step (benchmarks/bench_allocator.py, 1 thread, 2-core AMD EPYC): 9,507 minor page faults per
-# step -> 0, CPU time 121.9 -> 98.7 ms (1.24x); details in BENCHMARKS.md, "Structure changes (issue 11)".
+# step -> 0, CPU time 121.9 -> 98.7 ms (1.24x); details in BENCHMARKS.md, section "Structure changes".
 # A no-op off glibc.
 
 from __future__ import annotations

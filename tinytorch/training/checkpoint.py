@@ -220,7 +220,7 @@ def _check_arrays(path: str, what: str, found: dict, expected: dict) -> None:
 
 
 def _optimizer_state(path: str, blob: dict, arrays: dict, optimizer) -> dict:
-    """The optimizer state dict the file holds, checked by `optimizer.check_state_dict` (nothing applied)."""
+    """The optimizer state dict the file holds, as `optimizer.check_state_dict` returns it (nothing applied)."""
     name = type(optimizer).__name__
     meta = blob.get("optimizer")
     if not isinstance(meta, dict):
@@ -236,10 +236,18 @@ def _optimizer_state(path: str, blob: dict, arrays: dict, optimizer) -> dict:
              "state": {key: [found[f"optim.{key}.{i}"] for i in range(len(arrs))]
                        for key, arrs in current["state"].items()}}
     try:
-        optimizer.check_state_dict(state)
+        return optimizer.check_state_dict(state)
     except (TypeError, ValueError) as exc:
         raise _bad(path, f"has a bad optimizer state: {str(exc):.300}") from None
-    return state
+
+
+def _apply_checked(target, checked, state) -> None:
+    """Load a state that has passed its checks: tinytorch's classes take the checked form through
+    `_load_checked` without checking it again; an object of the user's own gets `load_state_dict(state)`."""
+    if hasattr(target, "_load_checked"):
+        target._load_checked(checked)
+    else:
+        target.load_state_dict(state)
 
 
 def _check_rng_state(path: str, rng_state) -> None:
@@ -291,7 +299,7 @@ def restore_checkpoint(path, blob: dict, arrays: dict, model=None, optimizer=Non
             raise TypeError(f"load_checkpoint: {type(schedule).__name__} has no check_state_dict(state), so its "
                             f"state cannot be checked before loading")
         try:
-            check(blob["schedule"])
+            schedule_state = check(blob["schedule"])
         except (TypeError, ValueError) as exc:
             raise _bad(path, f"has a bad schedule state: {str(exc):.300}") from None
     if restore_rng is None:
@@ -302,11 +310,11 @@ def restore_checkpoint(path, blob: dict, arrays: dict, model=None, optimizer=Non
 
     # Everything checked: apply.
     if model is not None:
-        model.load_state_dict(model_state, strict=True)
+        _apply_checked(model, model_state, model_state)
     if optimizer is not None:
-        optimizer.load_state_dict(optim_state)
+        _apply_checked(optimizer, optim_state, optim_state)
     if schedule is not None:
-        schedule.load_state_dict(blob["schedule"])
+        _apply_checked(schedule, schedule_state, blob["schedule"])
     if restore_rng:
         set_rng_state(blob["rng_state"])
     return blob

@@ -86,11 +86,6 @@ class Trainer:
         self._lr_per_epoch = sched is not None and getattr(sched, "unit", "step" if callable(sched) else "epoch") == "epoch"
         self._reset_window()
 
-    @property
-    def scheduler(self):
-        """TinyTorch's name for `schedule`."""
-        return self.schedule
-
     # ----- one step ----------------------------------------------------------------------------
     def _reset_window(self) -> None:
         self._pending, self._pending_samples, self._window_loss = 0, 0, 0.0
@@ -326,28 +321,6 @@ class Trainer:
         if val_loader is not None and self.history["val_step"][-1:] != [self.step]:
             self._validate(val_loader)  # the final model is always evaluated
 
-    def train_epoch(self, dataloader, accumulation_steps: int | None = None) -> float:
-        """TinyTorch's loop: one pass, returns the sample-weighted mean loss, appended to history["train_loss"]."""
-        saved = self.accumulation_steps
-        if accumulation_steps is not None:
-            self.accumulation_steps = _positive_int(accumulation_steps, "accumulation_steps")
-        try:
-            self._set_mode(True)
-            if self.schedule is not None:
-                self.history["learning_rates"].append(self.current_lr())
-            total, samples = 0.0, 0
-            for inputs, targets in dataloader:
-                n = _batch_size(inputs)
-                total += self.train_step(inputs, targets) * n
-                samples += n
-            self.flush()
-        finally:
-            self.accumulation_steps = saved
-        loss = total / max(samples, 1)
-        self.history["train_loss"].append(loss)
-        self.epoch += 1
-        return loss
-
     # ----- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Counters and loss history (JSON-serialisable); model/optimizer state live in their own objects."""
@@ -368,6 +341,10 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         """Restore counters and history; a half-filled accumulation window is dropped."""
         self._check_state(state)
+        self._load_checked(state)
+
+    def _load_checked(self, state: dict) -> None:
+        """Apply a trainer state that `_check_state` passed (trusted: no second check)."""
         self.step, self.epoch = state["step"], state["epoch"]
         for key, values in state["history"].items():
             self.history[key][:] = values
@@ -396,5 +373,30 @@ class Trainer:
             raise ValueError(f"load_checkpoint: '{path}' has no valid trainer state: {exc}") from None
         schedule = self.schedule if hasattr(self.schedule, "load_state_dict") else None
         restore_checkpoint(path, meta, arrays, self.model, self.optimizer, schedule)
-        self.load_state_dict(meta["extra"]["trainer"])
+        self._load_checked(state)
         return meta
+
+    # ----- TinyTorch's names (docs/COMPATIBILITY.md); also scheduler= and history["eval_loss"] in __init__ ---
+    scheduler = property(lambda self: self.schedule, doc="TinyTorch's name for `schedule`.")
+
+    def train_epoch(self, dataloader, accumulation_steps: int | None = None) -> float:
+        """TinyTorch's loop: one pass, returns the sample-weighted mean loss, appended to history["train_loss"]."""
+        saved = self.accumulation_steps
+        if accumulation_steps is not None:
+            self.accumulation_steps = _positive_int(accumulation_steps, "accumulation_steps")
+        try:
+            self._set_mode(True)
+            if self.schedule is not None:
+                self.history["learning_rates"].append(self.current_lr())
+            total, samples = 0.0, 0
+            for inputs, targets in dataloader:
+                n = _batch_size(inputs)
+                total += self.train_step(inputs, targets) * n
+                samples += n
+            self.flush()
+        finally:
+            self.accumulation_steps = saved
+        loss = total / max(samples, 1)
+        self.history["train_loss"].append(loss)
+        self.epoch += 1
+        return loss

@@ -152,9 +152,7 @@ def log_softmax(a, dim: int = -1):
 
 # ----- functions of several tensors ----------------------------------------------------------------
 def linear(x, weight, bias=None):
-    """x @ weight + bias with weight (in, out), fused into one op."""
-    if x.ndim == 0:  # the feature-size check lives in the op
-        raise ValueError(f"linear: expected input of shape (..., {weight.shape[0]}), got a 0-d tensor")
+    """x @ weight + bias with weight (in, out), fused into one op (which checks the shapes)."""
     if bias is None:
         return _mm.Linear.apply(x, weight)
     return _mm.Linear.apply(x, weight, bias)

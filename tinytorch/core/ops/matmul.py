@@ -48,6 +48,8 @@ class Linear(Function):
     """y = x @ W + b for x (..., in), W (in, out), b (out,), as one op with one backward."""
 
     def forward(self, x, weight, bias=None):
+        if x.ndim == 0:
+            raise ValueError(f"Linear: expected input of shape (..., {weight.shape[0]}), got a 0-d tensor")
         if x.shape[-1] != weight.shape[0]:
             raise ValueError(
                 f"Linear: input feature size {x.shape[-1]} does not match weight shape {weight.shape} "
