@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 
-PER_PATH_BACKWARD = '''def run_backward(root: "Tensor", grad: np.ndarray) -> None:
+PER_PATH_BACKWARD = '''def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Planted bug: push each gradient down every path separately (exponential in a graph with reuse)."""
     previous = _state.grad_enabled
     _state.grad_enabled = False
@@ -27,10 +27,11 @@ def _each_path(node, g) -> None:
             _each_path(parent, pg)
 
 
-def _unused_run_backward(root: "Tensor", grad: np.ndarray) -> None:'''
+def _unused_run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:'''
 
 PATCHES = {
-    "tinytorch_backward_per_path": [('def run_backward(root: "Tensor", grad: np.ndarray) -> None:', PER_PATH_BACKWARD)],
+    "tinytorch_backward_per_path": [("def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:",
+                                     PER_PATH_BACKWARD)],
     "tinytorch_broadcast_not_summed": [("        grad = grad.sum(axis=tuple(range(extra)))",
                                         "        grad = grad[(0,) * extra]  # planted bug: the first slice, not the sum")],
     "tinytorch_index_overwritten": [("np.add.at(full, self.index, grad)", "full[self.index] = grad  # planted bug")],
