@@ -1,5 +1,6 @@
 """A load reads one file once: a checkpoint replaced while it is being loaded never mixes two files."""
 
+import contextlib
 import threading
 
 import numpy as np
@@ -33,24 +34,32 @@ def two_checkpoints(tmp_path):
     return {"a": a, "s": b}  # keyed by each tokenizer's first character
 
 
-def _replacing(path, versions, stop: threading.Event):
-    """Atomically replace `path` with each version in turn until `stop` is set (as train's saves do)."""
+@contextlib.contextmanager
+def _replaced_meanwhile(tmp_path, two_checkpoints):
+    """A checkpoint path that a writer thread atomically replaces by each version in turn (as train's saves
+    do) until the block ends."""
+    path = tmp_path / "live.safetensors"
+    versions = [v[0] for v in two_checkpoints.values()]
+    atomic_write(path, versions[0])
+    stop = threading.Event()
+
     def run():
         i = 0
         while not stop.is_set():
             atomic_write(path, versions[i % len(versions)])
             i += 1
-    return threading.Thread(target=run, daemon=True)
+    writer = threading.Thread(target=run, daemon=True)
+    writer.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        writer.join()
 
 
 def test_load_pretrained_never_mixes_a_replaced_file(tmp_path, two_checkpoints):
-    path = tmp_path / "live.safetensors"
-    atomic_write(path, two_checkpoints["a"][0])
-    stop = threading.Event()
-    writer = _replacing(path, [v[0] for v in two_checkpoints.values()], stop)
-    writer.start()
     seen = set()
-    try:
+    with _replaced_meanwhile(tmp_path, two_checkpoints) as path:
         for _ in range(LOADS):
             model, tokenizer, _ = load_gpt_checkpoint(path)
             first = tokenizer.decode([1])  # id 0 is <UNK>; id 1 is the first character of the text
@@ -58,26 +67,18 @@ def test_load_pretrained_never_mixes_a_replaced_file(tmp_path, two_checkpoints):
             assert np.array_equal(model.token_embedding.weight.data, expected), \
                 f"weights of one checkpoint with the tokenizer of the other ({first!r})"
             seen.add(first)
-    finally:
-        stop.set()
-        writer.join()
     assert seen == {"a", "s"}, f"the writer never replaced the file during the loads (saw {seen})"
 
 
 def test_read_checkpoint_header_and_tensors_come_from_one_file(tmp_path, two_checkpoints):
-    path = tmp_path / "live.safetensors"
-    atomic_write(path, two_checkpoints["a"][0])
-    stop = threading.Event()
-    writer = _replacing(path, [v[0] for v in two_checkpoints.values()], stop)
-    writer.start()
-    try:
+    seen = set()
+    with _replaced_meanwhile(tmp_path, two_checkpoints) as path:
         for _ in range(LOADS):
             meta, arrays = read_checkpoint(path, tensors=("model.",))
             key = "a" if meta["tokenizer"] == _tok_dict("abcdefgh") else "s"
             assert np.array_equal(arrays["model.token_embedding.weight"], two_checkpoints[key][1]), key
-    finally:
-        stop.set()
-        writer.join()
+            seen.add(key)
+    assert seen == {"a", "s"}, f"the writer never replaced the file during the reads (saw {seen})"
 
 
 def _tok_dict(text: str) -> dict:
