@@ -1,10 +1,12 @@
 """Training memory and speed against context length at fixed tokens per step, tinytorch and PyTorch eager.
 
-The medium GPT (V65 E128 L4 H4) trains on 2048 tokens per step as T x B = 128 x 16, 1024 x 2 and
-4096 x 1 (4096 tokens: one sequence is the least). Each (framework, T) runs in a fresh process at
-1 thread; its training memory is the peak RSS over 3 steps minus the RSS once the model and data are
-built (so the frameworks' own import sizes drop out). Then the T=1024 step is timed in interleaved
-rounds (CPU time, medians) for the speed ratio.
+The medium GPT (V65 E128 L4 H4) trains on 2048 tokens per step as T x B = 128 x 16 and 1024 x 2.
+One sequence of 4096 holds twice that, so T=4096 x 1 is compared with T=128 x 32, the same 4096
+tokens: each row's ratio is against T=128 at the same tokens per step, so a ratio of 1 is memory flat
+in context length. Each (framework, T, B) runs in a fresh process at 1 thread; its training memory is
+the peak RSS over 3 steps minus the RSS once the model and data are built (so the frameworks' own
+import sizes drop out). Then the T=1024 step is timed in interleaved rounds (CPU time, medians) for
+the speed ratio.
 Run from the repository root: python benchmarks/bench_context_memory.py [--lengths 128 1024 4096] [--rounds N]
 """
 
@@ -17,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tinytorch.bench.common import cpu_seconds, machine_notes, thread_limit, torch_or_none  # noqa: E402
-from tinytorch.bench.workloads import Workload, tinytorch_step, torch_step  # noqa: E402
+from tinytorch.bench.workloads import context_workload, tinytorch_step, torch_step  # noqa: E402
 
 TOKENS = 2048
 
@@ -28,9 +30,8 @@ from threadpoolctl import threadpool_limits
 threadpool_limits(1)
 from tinytorch.runtime.allocator import keep_freed_memory
 keep_freed_memory()
-from tinytorch.bench.workloads import Workload, tinytorch_step, torch_step
-t = {t}
-work = Workload("context", 65, 128, 4, 4, seq_len=t, batch_size=max(1, {tokens} // t), max_seq_len=t)
+from tinytorch.bench.workloads import context_workload, tinytorch_step, torch_step
+work = context_workload({t}, {tokens})
 if {side!r} == "torch":
     import torch
     torch.set_num_threads(1)
@@ -45,9 +46,9 @@ print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - bui
 """
 
 
-def training_mb(side: str, t: int) -> float:
+def training_mb(side: str, t: int, tokens: int) -> float:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = CHILD.format(root=root, t=t, tokens=TOKENS, side=side)
+    code = CHILD.format(root=root, t=t, tokens=tokens, side=side)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.splitlines()[-1])
@@ -62,17 +63,26 @@ def main(argv=None) -> int:
     sides = ["tinytorch"] + (["torch"] if torch is not None else [])
     for line in machine_notes():
         print(line)
-    print(f"\ntraining memory (MB: peak RSS over 3 steps of {TOKENS} tokens minus RSS once built), 1 thread:")
-    base = {}
-    for t in args.lengths:
-        row = []
+    shortest = min(args.lengths)
+    print(f"\ntraining memory (MB: peak RSS over 3 steps minus RSS once built), 1 thread; each ratio is "
+          f"against T={shortest} at the same tokens per step:")
+    base = {}  # (side, tokens per step) -> MB at the shortest length
+    for t in sorted(args.lengths):
+        tokens = max(TOKENS, t)  # one sequence is the least a step can hold
         for side in sides:
-            mb = training_mb(side, t)
-            base.setdefault(side, mb)
-            row.append(f"{side} {mb:6.0f} ({mb / base[side]:.2f}x T={args.lengths[0]})")
-        print(f"  T={t:5d} B={max(1, TOKENS // t):2d}: " + ", ".join(row))
+            if (side, tokens) not in base:
+                base[side, tokens] = training_mb(side, shortest, tokens)
+        if t == shortest and tokens == TOKENS:
+            row = [f"{side} {base[side, tokens]:6.0f}" for side in sides]
+        else:
+            row = []
+            for side in sides:
+                mb = training_mb(side, t, tokens)
+                row.append(f"{side} {mb:6.0f} (T={shortest} x {tokens // shortest}: {base[side, tokens]:.0f}; "
+                           f"{mb / base[side, tokens]:.2f}x)")
+        print(f"  T={t:5d} B={tokens // t:2d} ({tokens} tokens): " + ", ".join(row))
     if torch is not None and args.rounds:
-        work = Workload("context", 65, 128, 4, 4, seq_len=1024, batch_size=TOKENS // 1024, max_seq_len=1024)
+        work = context_workload(1024, TOKENS)
         with thread_limit(1):
             steps = {"tinytorch": tinytorch_step(work), "torch": torch_step(work)}
             for step in steps.values():

@@ -8,13 +8,14 @@ Run from the repository root: python benchmarks/bench_kv_generation.py [--length
 import argparse
 import os
 import sys
+from dataclasses import replace
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tinytorch.bench.common import cpu_seconds, machine_notes, thread_limit, torch_or_none  # noqa: E402
-from tinytorch.bench.workloads import Workload, build_model  # noqa: E402
+from tinytorch.bench.workloads import MEDIUM, build_model  # noqa: E402
 from tinytorch.generation import generate  # noqa: E402
 from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
 
@@ -29,9 +30,10 @@ def main(argv=None) -> int:
     torch = torch_or_none()
     for line in machine_notes():
         print(line)
-    work = Workload("kv-generation", 65, 128, 4, 4, seq_len=PROMPT, batch_size=1, max_seq_len=PROMPT + max(args.lengths))
+    work = replace(MEDIUM, name="kv-generation", model=replace(MEDIUM.model, block_size=PROMPT + max(args.lengths)),
+                   train=replace(MEDIUM.train, batch_size=1), seq_len=PROMPT)
     model = build_model(work)
-    prompt = np.random.default_rng(0).integers(0, work.vocab_size, (1, PROMPT))
+    prompt = np.random.default_rng(0).integers(0, work.model.vocab_size, (1, PROMPT))
     if torch is not None:
         from tinytorch.bench import torch_ref
 

@@ -36,7 +36,7 @@ def rss_bytes() -> int:
 def tinytorch_steps(work, steps: int, keep_tensor: bool) -> tuple[float, float]:
     """(traced bytes, RSS bytes) the process grows per step, keeping each loss tensor or only its float."""
     model = workloads.build_model(work)
-    optimizer, loss_fn = Adam(model.parameters(), lr=work.lr), CrossEntropyLoss()
+    optimizer, loss_fn = Adam(model.parameters(), lr=work.train.learning_rate), CrossEntropyLoss()
     inputs, targets = workloads.batch_for(work)
     history = []
 
@@ -92,7 +92,7 @@ def torch_steps(work, steps: int) -> tuple[float, float] | None:
     from tinytorch.bench import torch_ref
 
     model = torch_ref.TorchGPT(workloads.build_model(work))
-    optimizer = torch.optim.Adam(model.parameters(), lr=work.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=work.train.learning_rate)
     inputs, targets = (torch_ref.tensor(a) for a in workloads.batch_for(work))
     vocab, history = model.lm_head.out_features, []
     for _ in range(steps):

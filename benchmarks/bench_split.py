@@ -73,8 +73,7 @@ def main(argv=None) -> int:
                 step()
         step_s = cpu_seconds(steps, args.number, args.rounds)
         mm_s = cpu_seconds(linear_products(MEDIUM, torch), args.number, args.rounds)
-        print(f"\nmedium step (V{MEDIUM.vocab_size} E{MEDIUM.embed_dim} L{MEDIUM.num_layers} H{MEDIUM.num_heads} "
-              f"T{MEDIUM.seq_len} B{MEDIUM.batch_size}), 1 thread, CPU ms, median of {args.rounds} interleaved rounds:")
+        print(f"\nmedium step ({MEDIUM.describe()}), 1 thread, CPU ms, median of {args.rounds} interleaved rounds:")
         rest = {}
         for side in steps:
             rest[side] = step_s[side] - mm_s[side]

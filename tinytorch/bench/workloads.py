@@ -61,6 +61,13 @@ GENERATION = Workload("generation", replace(MEDIUM.model, block_size=512), repla
 GENERATION_NEW_TOKENS = 256
 
 
+def context_workload(seq_len: int, tokens_per_step: int) -> Workload:
+    """The medium model trained on sequences of `seq_len` tokens, as many per step as make
+    `tokens_per_step` (at least one): memory and speed against context length at fixed tokens per step."""
+    return Workload(f"context-{seq_len}", replace(MEDIUM.model, block_size=seq_len),
+                    replace(MEDIUM.train, batch_size=max(1, tokens_per_step // seq_len)))
+
+
 def tiny_batch() -> tuple[np.ndarray, np.ndarray]:
     """(inputs, targets), each (1, 63): the first memorization pattern padded to 64, shifted by one."""
     tokenizer = CharTokenizer()

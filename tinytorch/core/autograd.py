@@ -8,6 +8,7 @@ graph once, in reverse topological order, without recursion.
 from __future__ import annotations
 
 from heapq import heappop, heappush
+from operator import attrgetter
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from .grad_mode import _state, enable_autograd, enable_grad, is_grad_enabled, no
 
 
 _FLOAT32 = np.dtype(np.float32)
+_DATA, _REQUIRES_GRAD = attrgetter("data"), attrgetter("requires_grad")  # C-level reads, once per op
 
 
 def floating(a: np.ndarray) -> np.ndarray:
@@ -51,12 +53,12 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' data and, when a gradient is needed, link the output to them."""
         fn = cls()
-        out_data = fn.forward(*[t.data for t in inputs], **options)
+        out_data = fn.forward(*map(_DATA, inputs), **options)
         dtype = out_data.dtype
         if dtype is not _FLOAT32 and dtype.kind == "f" and cls.promotes and not any(t.data.dtype is dtype for t in inputs):
             out_data = out_data.astype(np.float32)  # int / int, int * 0.5, exp of bools: float32, torch's default
         if _state.grad_enabled:
-            needs = [t.requires_grad for t in inputs]
+            needs = list(map(_REQUIRES_GRAD, inputs))
             if True in needs:
                 out = inputs[0]._from_op(out_data, True)  # outputs are made by the inputs' own Tensor type
                 fn.inputs = inputs
@@ -129,7 +131,10 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             if not retain_graph:
                 ctx.release()
         for leaf, g in grads.items():  # only leaves are left
-            _store_leaf_grad(leaf, g)
+            if leaf.grad is None and type(g) is np.ndarray:  # the usual case, inline: one copy of our own
+                leaf.grad = g.astype(leaf.data.dtype)  # astype copies, and is the faster copy
+            else:
+                _store_leaf_grad(leaf, g)
     finally:
         _state.grad_enabled = previous
 

@@ -33,6 +33,7 @@ class FlatParameters:
         self._grad = None  # the latest gathered gradients
         self._grad_views: list = []
         self._complete = False  # whether every parameter had a gradient at the latest gathering
+        self._checked: list = []  # the `.data` arrays `usable()` last found of the right shape and dtype
         if len({p.data.dtype for p in params}) == 1:
             self.flat = np.empty(self.size, dtype=params[0].data.dtype)  # (total,)
             self._views = self.slices(self.flat)
@@ -51,17 +52,23 @@ class FlatParameters:
     def usable(self, where: str) -> bool:
         """True when every `.data` still has its shape and the layout's dtype (else the update goes one by one).
 
-        A new shape is an error naming `where` (the optimizer's state would not fit)."""
+        A new shape is an error naming `where` (the optimizer's state would not fit). The arrays that
+        passed last time pass again without a look (in-place edits keep shape and dtype)."""
         if self.flat is None:
             return False
         datas = list(map(_DATA, self.params))
+        if len(datas) == len(self._checked) and all(map(is_, datas, self._checked)):
+            return True
         if list(map(_SHAPE, datas)) != self.shapes:
             self.check_shapes(where)
-        return all(map(self.flat.dtype.__eq__, map(_DTYPE, datas)))
+        if not all(map(self.flat.dtype.__eq__, map(_DTYPE, datas))):
+            return False
+        self._checked = datas
+        return True
 
     def gather_data(self) -> np.ndarray:
         """The weights copied into `flat` in one call (they may be views of any layout)."""
-        return np.concatenate([p.data.ravel() for p in self.params], out=self.flat)
+        return np.concatenate(list(map(_DATA, self.params)), axis=None, out=self.flat)  # axis=None: each raveled
 
     def scatter_data(self) -> None:
         """`flat` written back into each parameter's own array, in place."""
@@ -86,16 +93,27 @@ class FlatParameters:
             return flat
         flat = np.empty(self.size, dtype=self.flat.dtype)  # (total,)
         views = self.slices(flat)
+        grads = list(map(_GRAD, self.params))
+        if (all(type(g) is np.ndarray for g in grads) and list(map(_SHAPE, grads)) == self.shapes
+                and all(map(flat.dtype.__eq__, map(_DTYPE, grads)))):
+            np.concatenate(grads, axis=None, out=flat)  # the usual case: one copy of every gradient
+            complete = True
+        else:
+            complete = self._copy_one_by_one(grads, views, where)
+        for p, view in zip(self.params, views):
+            p.grad = view
+        self._grad, self._grad_views, self._complete = flat, views, complete  # each `.grad` is its view when complete
+        return flat
+
+    def _copy_one_by_one(self, grads: list, views: list, where: str) -> bool:
+        """Each gradient into its view, converted or checked (zeros where there is none); True if none was missing."""
         complete = True
-        for i, (p, view) in enumerate(zip(self.params, views)):
-            g = p.grad
+        for i, (p, g, view) in enumerate(zip(self.params, grads, views)):
             if g is None:
                 view.fill(0)
                 complete = False
                 continue
             if type(g) is not np.ndarray or g.shape != view.shape or g.dtype != view.dtype:
                 g = checked_grad(g, p, i, where)  # a Tensor, a list, another dtype, or an error
-            np.copyto(view, g)  # one copy per parameter: cheaper than np.concatenate for a few dozen arrays
-            p.grad = view
-        self._grad, self._grad_views, self._complete = flat, views, complete  # each `.grad` is its view when complete
-        return flat
+            np.copyto(view, g)
+        return complete

@@ -57,7 +57,7 @@ def attend(q, k, v, allowed, scale: float):
     qs = q if scale == 1 else q * float(scale)
 
     def scores():  # (..., Tq, Tk), blocked scores set to a large negative
-        weights = qs @ np.swapaxes(k, -1, -2)
+        weights = qs @ k.swapaxes(-1, -2)
         if allowed is not None:
             additive = _additive_causal_mask(allowed, weights.dtype)
             if additive is not None:
@@ -119,7 +119,7 @@ def scores_grad(grad, weights, v, out, scale: float, allowed=None):
     uniform weights, and without zeroing its (nonzero) gradient would leak into Q and K although
     the output ignores them.
     """
-    gs = grad @ np.swapaxes(v, -1, -2)  # dP (..., Tq, Tk)
+    gs = grad @ v.swapaxes(-1, -2)  # dP (..., Tq, Tk)
     gs -= dot_last(grad, out)[..., None]
     gs *= weights
     if scale != 1:
@@ -147,10 +147,10 @@ class ScaledDotProductAttention(Function):
 
     def backward(self, grad):
         p, q, k, v = self.weights, self.q, self.k, self.v
-        gv = unbroadcast(np.swapaxes(p, -1, -2) @ grad, v.shape) if self.needs_input_grad[2] else None
+        gv = unbroadcast(p.swapaxes(-1, -2) @ grad, v.shape) if self.needs_input_grad[2] else None
         gs = scores_grad(grad, p, v, self.out, self.scale, self.allowed)
         gq = unbroadcast(gs @ k, q.shape) if self.needs_input_grad[0] else None
-        gk = unbroadcast(np.swapaxes(gs, -1, -2) @ q, k.shape) if self.needs_input_grad[1] else None
+        gk = unbroadcast(gs.swapaxes(-1, -2) @ q, k.shape) if self.needs_input_grad[1] else None
         return gq, gk, gv
 
 
@@ -231,10 +231,10 @@ class SelfAttentionHeads(Function):
             causal_backward(g, q, k, v, self.out, self.weights, *gqkv)
             return gqkv
         p = self.weights
-        gqkv[2] = np.swapaxes(p, -1, -2) @ g  # dV
+        gqkv[2] = p.swapaxes(-1, -2) @ g  # dV
         gs = scores_grad(g, p, v, self.out, 1.0, self.allowed)  # (B, H, T, T)
         np.matmul(gs, k, out=gqkv[0])  # dQ
-        np.matmul(np.swapaxes(gs, -1, -2), q, out=gqkv[1])  # dK
+        np.matmul(gs.swapaxes(-1, -2), q, out=gqkv[1])  # dK
         return gqkv
 
     def backward(self, grad):

@@ -90,7 +90,7 @@ def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray
 def _tile_scores(k_rows, q_block, r0: int, r1: int):
     """A function making one block's scores, transposed (..., r1, n), masked on its diagonal part."""
     def scores():
-        st = k_rows @ np.swapaxes(q_block, -1, -2)
+        st = k_rows @ q_block.swapaxes(-1, -2)
         st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
         return st
     return scores
@@ -113,7 +113,7 @@ def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray
         shift[..., r0:r1] = tile_shift[..., 0, :]
         np.divide(1.0, sums[..., 0, :], out=inv[..., r0:r1])
         rows = out[..., r0:r1, :]
-        np.matmul(np.swapaxes(et, -1, -2), v[..., :r1, :], out=rows)
+        np.matmul(et.swapaxes(-1, -2), v[..., :r1, :], out=rows)
         rows *= inv[..., r0:r1, None]  # each query's weights sum to 1
         if tiles is not None:
             tiles.append(et)
@@ -151,10 +151,10 @@ def causal_backward(grad, qs, k, v, out, weights, gq, gk, gv, block: int = BLOCK
         et = tiles[i] if tiles is not None else _exp_tile(k, qs, r0, r1, shift[..., r0:r1])[0]
         g = gn[..., r0:r1, :]  # (..., n, dv)
         _accumulate(gv, et @ g, r0, r1)  # dV
-        dst = v[..., :r1, :] @ np.swapaxes(g, -1, -2)  # dP^T / sum (..., r1, n)
+        dst = v[..., :r1, :] @ g.swapaxes(-1, -2)  # dP^T / sum (..., r1, n)
         dst -= row_dot[..., None, r0:r1]
         dst *= et  # dS^T
-        np.matmul(np.swapaxes(dst, -1, -2), k[..., :r1, :], out=gq[..., r0:r1, :])
+        np.matmul(dst.swapaxes(-1, -2), k[..., :r1, :], out=gq[..., r0:r1, :])
         _accumulate(gk, dst @ qs[..., r0:r1, :], r0, r1)  # dK = dS^T qs
 
 
@@ -165,5 +165,5 @@ def dense_weights(qs, k, weights, block: int = BLOCK) -> np.ndarray:
     dense = np.zeros(inv.shape + (t,), dtype=inv.dtype)
     for r0, r1 in _blocks(t, block):
         et = _exp_tile(k, qs, r0, r1, shift[..., r0:r1])[0]
-        dense[..., r0:r1, :r1] = np.swapaxes(et, -1, -2) * inv[..., r0:r1, None]
+        dense[..., r0:r1, :r1] = et.swapaxes(-1, -2) * inv[..., r0:r1, None]
     return dense
