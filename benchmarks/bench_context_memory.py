@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tinytorch.bench.common import cpu_seconds, machine_notes, thread_limit, torch_or_none  # noqa: E402
 from tinytorch.bench.workloads import context_workload, tinytorch_step, torch_step  # noqa: E402
+from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
 
 TOKENS = 2048
 
@@ -95,4 +96,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    keep_freed_memory()  # this script owns its process (as the memory children do)
     sys.exit(main())
