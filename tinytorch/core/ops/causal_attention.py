@@ -87,10 +87,18 @@ def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray
     return s, sums, shift
 
 
-def _tile_scores(k_rows, q_block, r0: int, r1: int):
-    """A function making one block's scores, transposed (..., r1, n), masked on its diagonal part."""
+def transposed(x: np.ndarray) -> np.ndarray:
+    """x (..., T, d) as a C-contiguous (..., d, T) copy. The tile products multiply by a block of its
+    columns, which BLAS runs about 1.6x faster than the same numbers as a transposed view of x's rows
+    (measured at T=128, head size 32); the copy is one pass over q or the output gradient per call."""
+    return np.ascontiguousarray(x.swapaxes(-1, -2))
+
+
+def _tile_scores(k_rows, q_cols, r0: int, r1: int):
+    """A function making one block's scores, transposed (..., r1, n), masked on its diagonal part.
+    `q_cols` is the block's queries as columns (..., d, n)."""
     def scores():
-        st = k_rows @ q_block.swapaxes(-1, -2)
+        st = k_rows @ q_cols
         st[..., r0:r1, :] += _diagonal_mask(r1 - r0, st.dtype)
         return st
     return scores
@@ -106,10 +114,11 @@ def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray
     """
     t = qs.shape[-2]
     tiles = [] if keeps_tiles(t, qs.shape[-1]) else None
+    qs_t = transposed(qs)  # (..., d, T)
     inv = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     shift = np.empty(qs.shape[:-1], dtype=out.dtype)  # (..., T)
     for r0, r1 in _blocks(t, block):
-        et, sums, tile_shift = _exp_tile(k, qs, r0, r1)  # (..., r1, n), (..., 1, n), (..., 1, n)
+        et, sums, tile_shift = _exp_tile(k, qs_t, r0, r1)  # (..., r1, n), (..., 1, n), (..., 1, n)
         shift[..., r0:r1] = tile_shift[..., 0, :]
         np.divide(1.0, sums[..., 0, :], out=inv[..., r0:r1])
         rows = out[..., r0:r1, :]
@@ -120,10 +129,11 @@ def causal_forward(qs: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray
     return tiles, shift, inv
 
 
-def _exp_tile(k, qs, r0: int, r1: int, shift=None):
+def _exp_tile(k, qs_t, r0: int, r1: int, shift=None):
     """Block [r0, r1)'s exp(scores - shift)^T (..., r1, n), its sums and shift; with a kept `shift`
-    (..., n), the same tile again, bit for bit (the same products and passes in the same order)."""
-    scores = _tile_scores(k[..., :r1, :], qs[..., r0:r1, :], r0, r1)
+    (..., n), the same tile again, bit for bit (the same products and passes in the same order).
+    `qs_t` is the scaled queries transposed (..., d, T)."""
+    scores = _tile_scores(k[..., :r1, :], qs_t[..., r0:r1], r0, r1)
     if shift is None:
         return exp_shifted(scores, key_axis=-2)
     st = scores()
@@ -147,11 +157,13 @@ def causal_backward(grad, qs, k, v, out, weights, gq, gk, gv, block: int = BLOCK
     tiles, shift, inv = weights
     gn = np.multiply(grad, inv[..., None], out=np.empty(grad.shape, dtype=grad.dtype))  # (..., T, dv) contiguous
     row_dot = dot_last(gn, out)  # (..., T): (dO_i . O_i) / sum_i
+    gn_t = transposed(gn)  # (..., dv, T)
+    qs_t = transposed(qs) if tiles is None else None  # for the tiles computed again
     for i, (r0, r1) in enumerate(_blocks(qs.shape[-2], block)):
-        et = tiles[i] if tiles is not None else _exp_tile(k, qs, r0, r1, shift[..., r0:r1])[0]
+        et = tiles[i] if tiles is not None else _exp_tile(k, qs_t, r0, r1, shift[..., r0:r1])[0]
         g = gn[..., r0:r1, :]  # (..., n, dv)
         _accumulate(gv, et @ g, r0, r1)  # dV
-        dst = v[..., :r1, :] @ g.swapaxes(-1, -2)  # dP^T / sum (..., r1, n)
+        dst = v[..., :r1, :] @ gn_t[..., r0:r1]  # dP^T / sum (..., r1, n)
         dst -= row_dot[..., None, r0:r1]
         dst *= et  # dS^T
         np.matmul(dst.swapaxes(-1, -2), k[..., :r1, :], out=gq[..., r0:r1, :])
@@ -163,7 +175,8 @@ def dense_weights(qs, k, weights, block: int = BLOCK) -> np.ndarray:
     _, shift, inv = weights
     t = inv.shape[-1]
     dense = np.zeros(inv.shape + (t,), dtype=inv.dtype)
+    qs_t = transposed(qs)
     for r0, r1 in _blocks(t, block):
-        et = _exp_tile(k, qs, r0, r1, shift[..., r0:r1])[0]
+        et = _exp_tile(k, qs_t, r0, r1, shift[..., r0:r1])[0]
         dense[..., r0:r1, :r1] = et.swapaxes(-1, -2) * inv[..., r0:r1, None]
     return dense
