@@ -1,8 +1,11 @@
-"""Per-op time of one medium training step (4 layers, 128 dim, batch 16 x 128), ours and PyTorch's.
+"""Per-op time of one training step, ours and PyTorch's: the medium step (4 layers, 128 dim, batch 16 x
+128) by default, or the plan's tiny memorization step (`--workload tiny`).
 
 Ours: cProfile over several steps, grouped by autograd Function (forward and backward apart) plus the
-optimizer and clipping; torch's: torch.profiler's self CPU time per operator. Both at 1 thread.
-Run from the repository root: python benchmarks/profile_medium.py [--steps N] [--no-torch] [--top K]
+optimizer and clipping (the profiler's cost per Python call inflates the tiny step about threefold, most
+where the calls are: read the order, not the sizes); torch's: torch.profiler's self CPU time per
+operator. Both at 1 thread.
+Run from the repository root: python benchmarks/profile_medium.py [--workload tiny] [--steps N] [--no-torch] [--top K]
 """
 
 import argparse
@@ -16,7 +19,7 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tinytorch.bench.common import machine_notes, thread_limit, torch_or_none  # noqa: E402
-from tinytorch.bench.workloads import MEDIUM, torch_step, tinytorch_step  # noqa: E402
+from tinytorch.bench.workloads import MEDIUM, TINY, torch_step, tinytorch_step  # noqa: E402
 from tinytorch.runtime.allocator import keep_freed_memory  # noqa: E402
 from tinytorch.core.autograd import Function  # noqa: E402
 
@@ -38,11 +41,11 @@ def _function_methods() -> dict:
     return names
 
 
-def ours(steps: int, cpu_time: bool = False) -> tuple[dict, float]:
+def ours(work, steps: int, cpu_time: bool = False) -> tuple[dict, float]:
     """{op: total seconds per step} from cProfile's cumulative time, and the profiled step's seconds.
 
     `cpu_time` times with this thread's CPU clock: steadier than wall time on a busy machine."""
-    step = tinytorch_step(MEDIUM)
+    step = tinytorch_step(work)
     for _ in range(3):
         step()
     profiler = cProfile.Profile(time.thread_time) if cpu_time else cProfile.Profile()
@@ -57,18 +60,18 @@ def ours(steps: int, cpu_time: bool = False) -> tuple[dict, float]:
     for key, (_, _, _, cumtime, _) in stats.items():
         if key in names:
             per_op[names[key]] += cumtime / steps
-        elif key[2] in ("step", "_optimizer_step") and key[0].endswith(("optimizers.py", "training.py")):
+        elif key[2] in ("step", "_optimizer_step") and key[0].endswith(("optimizers.py", "trainer.py")):
             per_op[f"{os.path.basename(key[0])}:{key[2]}"] += cumtime / steps
         if key[2] == "<lambda>" and key[0].endswith("workloads.py"):
             total += cumtime / steps
     return dict(per_op), total
 
 
-def theirs(steps: int) -> tuple[dict, float]:
+def theirs(work, steps: int) -> tuple[dict, float]:
     """{torch operator: self CPU seconds per step} from torch.profiler, and the step's seconds."""
     import torch.profiler
 
-    step = torch_step(MEDIUM)
+    step = torch_step(work)
     for _ in range(3):
         step()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
@@ -86,20 +89,25 @@ def _print(title: str, per_op: dict, total: float, top: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5, help="profiled steps (after 3 warm-up steps)")
+    parser.add_argument("--workload", choices=("medium", "tiny"), default="medium")
+    parser.add_argument("--steps", type=int, default=None, help="profiled steps after 3 warm-up steps "
+                        "(default 5 medium, 500 tiny)")
     parser.add_argument("--top", type=int, default=25, help="rows to print per side")
     parser.add_argument("--no-torch", action="store_true", help="skip torch's profile")
     parser.add_argument("--cpu-time", action="store_true", help="time ours by this thread's CPU clock, not wall time")
     args = parser.parse_args()
     for line in machine_notes():
         print(line)
+    work = TINY if args.workload == "tiny" else MEDIUM
+    steps = args.steps or (500 if work is TINY else 5)
+    print(f"\n{work.name} step: {work.describe()}")
     with thread_limit(1):
-        per_op, total = ours(args.steps, args.cpu_time)
+        per_op, total = ours(work, steps, args.cpu_time)
         clock = "thread CPU time" if args.cpu_time else "wall time"
         _print(f"tinytorch (cProfile cumulative {clock} per Function method; includes profiler overhead)",
                per_op, total, args.top)
         if not args.no_torch and torch_or_none() is not None:
-            per_op, total = theirs(args.steps)
+            per_op, total = theirs(work, steps)
             _print("torch eager (torch.profiler self CPU time per operator)", per_op, total, args.top)
     return 0
 
