@@ -76,15 +76,24 @@ def exp_shifted(scores, key_axis: int, by_max: bool = False) -> tuple[np.ndarray
     blockwise kernel (keys on axis -2) and the dense path (keys on axis -1).
     """
     s = scores()
-    key0 = s[..., :1, :] if key_axis == -2 else s[..., :1]
-    shift = s.max(axis=key_axis, keepdims=True) if by_max else key0.copy()
+    if by_max:  # every exponent is <= 0: nothing can overflow, nothing to check
+        shift = s.max(axis=key_axis, keepdims=True)
+        s -= shift
+        np.exp(s, out=s)
+        return s, _key_sums(s, key_axis), shift
+    shift = (s[..., :1, :] if key_axis == -2 else s[..., :1]).copy()  # each query's score against key 0
     s -= shift
     with np.errstate(over="ignore"):  # an overflow here, in exp or in its sums, is caught just below and redone
         np.exp(s, out=s)
-        sums = sum_columns(s)[..., None, :] if key_axis == -2 else sum_last(s)
-    if not by_max and sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo)
+        sums = _key_sums(s, key_axis)
+    if sums.max() > LARGEST_SUM:  # (a NaN compares False: no reason to redo)
         return exp_shifted(scores, key_axis, by_max=True)
     return s, sums, shift
+
+
+def _key_sums(e: np.ndarray, key_axis: int) -> np.ndarray:
+    """The sums over the keys of exp'd scores, with kept dims."""
+    return sum_columns(e)[..., None, :] if key_axis == -2 else sum_last(e)
 
 
 def transposed(x: np.ndarray) -> np.ndarray:
