@@ -73,7 +73,7 @@ def main(argv=None) -> int:
         for side in sides:
             if (side, tokens) not in base:
                 base[side, tokens] = training_mb(side, shortest, tokens)
-        if t == shortest and tokens == TOKENS:
+        if t == shortest:  # the baseline row itself
             row = [f"{side} {base[side, tokens]:6.0f}" for side in sides]
         else:
             row = []

@@ -131,10 +131,7 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             if not retain_graph:
                 ctx.release()
         for leaf, g in grads.items():  # only leaves are left
-            if leaf.grad is None and type(g) is np.ndarray:  # the usual case, inline: one copy of our own
-                leaf.grad = g.astype(leaf.data.dtype)  # astype copies, and is the faster copy
-            else:
-                _store_leaf_grad(leaf, g)
+            _store_leaf_grad(leaf, g)
     finally:
         _state.grad_enabled = previous
 

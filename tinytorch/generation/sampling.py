@@ -44,7 +44,8 @@ def _filter(logits: np.ndarray, top_k: int | None, top_p: float | None) -> np.nd
 
 def check_finite_logits(logits: np.ndarray) -> None:
     """ValueError unless every row holds no NaN or +inf and at least one logit above -inf."""
-    if logits.shape[-1] and np.isfinite(logits.max(axis=-1)).all():  # a row's max is NaN, +inf or -inf exactly when it is bad
+    # A row's max is NaN, +inf or -inf exactly when the row is bad: one reduction decides the usual case.
+    if logits.shape[-1] and np.isfinite(logits.max(axis=-1)).all():
         return
     bad = np.isnan(logits) | np.isposinf(logits)  # (B, V)
     empty = np.isneginf(logits).all(axis=-1)  # (B,)

@@ -33,7 +33,6 @@ class FlatParameters:
         self._grad = None  # the latest gathered gradients
         self._grad_views: list = []
         self._complete = False  # whether every parameter had a gradient at the latest gathering
-        self._checked: list = []  # the `.data` arrays `usable()` last found of the right shape and dtype
         if len({p.data.dtype for p in params}) == 1:
             self.flat = np.empty(self.size, dtype=params[0].data.dtype)  # (total,)
             self._views = self.slices(self.flat)
@@ -52,19 +51,13 @@ class FlatParameters:
     def usable(self, where: str) -> bool:
         """True when every `.data` still has its shape and the layout's dtype (else the update goes one by one).
 
-        A new shape is an error naming `where` (the optimizer's state would not fit). The arrays that
-        passed last time pass again without a look (in-place edits keep shape and dtype)."""
+        A new shape is an error naming `where` (the optimizer's state would not fit)."""
         if self.flat is None:
             return False
         datas = list(map(_DATA, self.params))
-        if len(datas) == len(self._checked) and all(map(is_, datas, self._checked)):
-            return True
         if list(map(_SHAPE, datas)) != self.shapes:
             self.check_shapes(where)
-        if not all(map(self.flat.dtype.__eq__, map(_DTYPE, datas))):
-            return False
-        self._checked = datas
-        return True
+        return all(map(self.flat.dtype.__eq__, map(_DTYPE, datas)))
 
     def gather_data(self) -> np.ndarray:
         """The weights copied into `flat` in one call (they may be views of any layout)."""
